@@ -1,0 +1,38 @@
+# facebrain: disentangled generative models of faces and face-selective cortex.
+# The default target `all` builds every table and figure; see README.md.
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+
+
+wildcard_constraints:
+    dataset="dsprites|synthfaces|celeba",
+    model=r"[A-Za-z0-9][A-Za-z0-9_.\-]*",
+    subject=r"sub-[A-Za-z0-9]+",
+
+
+rule all:
+    input:
+        all_targets,
+    default_target: True
+
+
+include: "workflow/rules/datasets.smk"
+include: "workflow/rules/models.smk"
+include: "workflow/rules/fmri.smk"
+include: "workflow/rules/encoding.smk"
+include: "workflow/rules/metrics.smk"
+include: "workflow/rules/provenance.smk"

@@ -1,0 +1,36 @@
+"""The Snakefile parses, lints clean and validates its config."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import REPO, run_snakemake
+
+pytestmark = pytest.mark.workflow
+
+
+def test_lint_has_no_findings():
+    proc = run_snakemake(REPO, "--lint", check=False)
+    assert proc.returncode == 0, proc.stdout
+    assert "Lints for" not in proc.stdout, proc.stdout
+
+
+@pytest.mark.parametrize("preset", ["config.yaml", "presets/smoke.yaml", "presets/paper.yaml"])
+def test_presets_validate_and_build_a_dag(preset):
+    proc = run_snakemake(REPO, "-n", "all", "--configfile", preset, "--quiet", "rules")
+    assert "Error" not in proc.stdout
+
+
+def test_unknown_key_is_named_in_the_error():
+    proc = run_snakemake(REPO, "-n", "--config", "no_such_key=1", check=False)
+    assert proc.returncode != 0
+    assert "no_such_key" in proc.stdout
+    assert "Additional properties are not allowed" in proc.stdout
+
+
+def test_wrong_type_is_named_in_the_error():
+    proc = run_snakemake(REPO, "-n", "--config", "seed=notanumber", check=False)
+    assert proc.returncode != 0
+    assert "'notanumber' is not of type 'integer'" in proc.stdout
+    assert "instance['seed']" in proc.stdout
+

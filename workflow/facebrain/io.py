@@ -1,0 +1,124 @@
+"""Atomic file writing and HDF5/NIfTI helpers shared by every stage.
+
+Every output is written to a temporary file next to its destination and
+renamed into place only when complete, so a failed or killed job never leaves
+a half-written file that looks finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temporary path in ``path``'s folder; rename it to ``path`` on success.
+
+    On an exception the temporary file is removed and ``path`` is left as it
+    was (absent or the previous complete version). ``suffix`` defaults to the
+    destination's own suffixes, so writers that infer the format from the name
+    (nibabel, numpy, matplotlib) keep working.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix is None:
+        suffix = "".join(path.suffixes)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        os.replace(tmp_path, path)
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    """Write ``obj`` as indented JSON to ``path`` atomically."""
+    write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")
+
+
+def write_table(path: str | Path, frame, **kwargs) -> None:
+    """Write a pandas DataFrame atomically; ``.tsv`` paths are tab-separated."""
+    sep = "\t" if str(path).endswith(".tsv") else ","
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, sep=sep, index=False, **kwargs)
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def h5_attr_value(value: Any) -> Any:
+    """Convert a provenance value into something h5py stores as an attribute."""
+    if value is None:
+        return ""
+    if isinstance(value, (str, int, float, bool, np.generic, np.ndarray)):
+        return value
+    return json.dumps(value, sort_keys=True, default=_json_default)
+
+
+def write_h5(
+    path: str | Path,
+    datasets: Mapping[str, np.ndarray],
+    attrs: Mapping[str, Any] | None = None,
+    chunks: Mapping[str, tuple[int, ...]] | None = None,
+    compression: str | None = "gzip",
+) -> None:
+    """Write arrays (and file attributes) to an HDF5 file atomically.
+
+    Parameters
+    ----------
+    path : output ``.h5`` path.
+    datasets : name -> array. String arrays are stored as UTF-8 variable-length strings.
+    attrs : file-level attributes (provenance); non-scalar values are stored as JSON.
+    chunks : optional chunk shape per dataset name (for fast random batch reads).
+    compression : h5py compression filter for numeric datasets with >= 2 dims.
+    """
+    import h5py
+
+    chunks = dict(chunks or {})
+    with atomic_path(path) as tmp:
+        with h5py.File(tmp, "w") as f:
+            for name, arr in datasets.items():
+                arr = np.asarray(arr)
+                if arr.dtype.kind in "UO":
+                    f.create_dataset(name, data=arr.astype(object), dtype=h5py.string_dtype())
+                    continue
+                kwargs = {}
+                if name in chunks:
+                    kwargs["chunks"] = chunks[name]
+                if compression and arr.ndim >= 2 and arr.size > 0:
+                    kwargs["compression"] = compression
+                f.create_dataset(name, data=arr, **kwargs)
+            for key, value in (attrs or {}).items():
+                f.attrs[key] = h5_attr_value(value)
+
+
+def read_h5_attrs(path: str | Path) -> dict[str, Any]:
+    """Return the file-level attributes of an HDF5 file as a plain dict."""
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        return {k: (v.decode() if isinstance(v, bytes) else v) for k, v in f.attrs.items()}

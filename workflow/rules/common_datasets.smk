@@ -1,0 +1,1 @@
+# Helper functions of the datasets stage (paths, targets, config look-ups).

@@ -1,0 +1,1 @@
+# Helper functions of the encoding stage (paths, targets, config look-ups).

@@ -1,0 +1,1 @@
+# Helper functions of the fmri stage (paths, targets, config look-ups).

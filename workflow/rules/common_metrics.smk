@@ -1,0 +1,1 @@
+# Helper functions of the metrics stage (paths, targets, config look-ups).

@@ -1,0 +1,1 @@
+# Helper functions of the models stage (paths, targets, config look-ups).

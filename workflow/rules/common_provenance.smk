@@ -1,0 +1,1 @@
+# Helper functions of the provenance stage (paths, targets, config look-ups).

@@ -1,0 +1,1 @@
+# datasets stage (see README.md). Rules are added by the datasets issue.

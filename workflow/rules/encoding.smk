@@ -1,0 +1,1 @@
+# encoding stage (see README.md). Rules are added by the encoding issue.

@@ -1,0 +1,1 @@
+# fmri stage (see README.md). Rules are added by the fmri issue.

@@ -1,0 +1,1 @@
+# metrics stage (see README.md). Rules are added by the metrics issue.

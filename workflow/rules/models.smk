@@ -1,0 +1,1 @@
+# models stage (see README.md). Rules are added by the models issue.

@@ -1,0 +1,1 @@
+# provenance stage (see README.md). Rules are added by the provenance issue.
