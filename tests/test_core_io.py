@@ -1,0 +1,83 @@
+"""Atomic writing, HDF5 helpers, provenance records and device choice."""
+
+from __future__ import annotations
+
+import json
+
+import h5py
+import nibabel as nib
+import numpy as np
+import pytest
+
+from facebrain.device import resolve_device
+from facebrain.io import atomic_path, read_h5_attrs, write_h5, write_json
+from facebrain.nifti import save_nifti
+from facebrain.provenance import config_hash, file_sha256, make_provenance, read_nifti_provenance
+
+
+def test_atomic_path_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "out" / "table.csv"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("killed")
+    assert not target.exists()
+    assert list(target.parent.iterdir()) == []
+
+
+def test_atomic_path_keeps_the_previous_version_on_failure(tmp_path):
+    target = tmp_path / "x.json"
+    write_json(target, {"a": 1})
+    with pytest.raises(ValueError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("{broken")
+            raise ValueError
+    assert json.loads(target.read_text()) == {"a": 1}
+
+
+def test_atomic_path_keeps_the_suffix_for_format_sniffing(tmp_path):
+    with atomic_path(tmp_path / "map.nii.gz") as tmp:
+        assert tmp.name.endswith(".nii.gz")
+        tmp.write_bytes(b"")
+
+
+def test_write_h5_round_trip_with_strings_and_attrs(tmp_path):
+    path = tmp_path / "d.h5"
+    images = np.arange(2 * 4 * 4 * 1, dtype=np.uint8).reshape(2, 4, 4, 1)
+    write_h5(path, {"images": images, "ids": np.array(["000001.jpg", "000002.jpg"])}, attrs={"rule": "r", "params": {"k": [1, 2]}}, chunks={"images": (1, 4, 4, 1)})
+    with h5py.File(path) as f:
+        np.testing.assert_array_equal(f["images"][:], images)
+        assert f["images"].chunks == (1, 4, 4, 1)
+        assert [s.decode() for s in f["ids"][:]] == ["000001.jpg", "000002.jpg"]
+    attrs = read_h5_attrs(path)
+    assert attrs["rule"] == "r"
+    assert json.loads(attrs["params"]) == {"k": [1, 2]}
+
+
+def test_provenance_hash_follows_params_and_inputs(tmp_path):
+    src = tmp_path / "in.txt"
+    src.write_text("a")
+    first = make_provenance("rule_x", {"beta": 4}, [src])
+    assert first["config_hash"] == config_hash({"beta": 4}) != config_hash({"beta": 5})
+    assert json.loads(first["inputs"]) == {str(src): file_sha256(src)}
+    assert "torch" in json.loads(first["versions"])
+    src.write_text("b")
+    assert make_provenance("rule_x", {"beta": 4}, [src])["inputs"] != first["inputs"]
+
+
+def test_nifti_provenance_round_trip(tmp_path):
+    img = nib.Nifti1Image(np.zeros((2, 2, 2), dtype=np.float32), np.eye(4))
+    path = tmp_path / "beta.nii.gz"
+    save_nifti(img, path, provenance={"rule": "glm", "config_hash": "abc"})
+    assert read_nifti_provenance(path) == {"rule": "glm", "config_hash": "abc"}
+    assert nib.load(path).shape == (2, 2, 2)
+
+
+def test_resolve_device():
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type in {"cpu", "cuda", "mps"}
+    import torch
+
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="no CUDA device"):
+            resolve_device("cuda")
