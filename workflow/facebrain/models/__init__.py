@@ -1,0 +1,15 @@
+"""Generative models and baselines, all behind one registry (:mod:`.registry`).
+
+- :mod:`.architectures`  the shared encoder/decoder networks (Soulos & Isik A.1; disentanglement_lib's conv)
+- :mod:`.vae`            VAE and beta-VAE (kinds ``vae``, ``betavae``)
+- :mod:`.factorvae`      FactorVAE (``factorvae``)
+- :mod:`.btcvae`         beta-TCVAE (``btcvae``)
+- :mod:`.dipvae`         DIP-VAE-I/II (``dipvae_i``, ``dipvae_ii``)
+- :mod:`.pca`            PCA baseline (``pca``)
+- :mod:`.controls`       ceiling and floor controls (``oracle``, ``random``)
+"""
+
+from facebrain.models import btcvae, controls, dipvae, factorvae, pca, vae  # noqa: F401  (register the kinds)
+from facebrain.models.registry import MODEL_KINDS, LatentModel, build_model, register_model, resolve_spec
+
+__all__ = ["MODEL_KINDS", "LatentModel", "build_model", "register_model", "resolve_spec"]

@@ -1,0 +1,87 @@
+"""FactorVAE (Kim & Mnih 2018): the VAE loss plus gamma times a total-correlation
+estimate from a discriminator that tells q(z) from the product of its marginals."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from facebrain.models.registry import register_model
+from facebrain.models.vae import GaussianVAE
+
+DISCRIMINATOR_LR = 1e-4
+DISCRIMINATOR_BETAS = (0.5, 0.9)
+
+
+def permute_dims(z: torch.Tensor) -> torch.Tensor:
+    """Permute each latent dimension independently across the batch: (B, K) -> (B, K).
+
+    Samples from the product of the marginals of the batch's q(z).
+    """
+    batch, dims = z.shape
+    return torch.stack([z[torch.randperm(batch, device=z.device), k] for k in range(dims)], dim=1)
+
+
+class Discriminator(nn.Module):
+    """MLP of 6 hidden layers x 1000 units, LeakyReLU(0.2), -> 2 logits (0: q(z), 1: permuted)."""
+
+    def __init__(self, latent_dim: int, hidden: int = 1000, depth: int = 6):
+        super().__init__()
+        layers: list[nn.Module] = []
+        width = latent_dim
+        for _ in range(depth):
+            layers += [nn.Linear(width, hidden), nn.LeakyReLU(0.2)]
+            width = hidden
+        layers.append(nn.Linear(width, 2))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+
+@register_model("factorvae")
+class FactorVAE(GaussianVAE):
+    """FactorVAE: reconstruction + KL + gamma * TC, TC = mean(logit_0 - logit_1) of the
+    discriminator; the discriminator has its own Adam (lr 1e-4, betas (0.5, 0.9)) and is
+    trained on the same batch's codes against their dimension-wise permutation."""
+
+    hyperparameters = {**GaussianVAE.hyperparameters, "gamma": 6.4}
+
+    def __init__(self, in_channels: int, latent_dim: int = 10, architecture: str = "a1", gamma: float = 6.4):
+        super().__init__(in_channels, latent_dim, architecture)
+        self.gamma = float(gamma)
+        self.discriminator = Discriminator(latent_dim)
+
+    def init_config(self) -> dict:
+        return {**super().init_config(), "gamma": self.gamma}
+
+    def configure_optimizers(self, lr: float):
+        return {
+            "vae": torch.optim.Adam(self.vae_parameters(), lr=lr),
+            "discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=DISCRIMINATOR_LR, betas=DISCRIMINATOR_BETAS),
+        }
+
+    def training_step(self, batch: torch.Tensor, optimizers) -> dict[str, float]:
+        terms = self.forward_terms(batch)
+        logits = self.discriminator(terms["z"])
+        tc = (logits[:, 0] - logits[:, 1]).mean()
+        loss = terms["reconstruction"] + terms["kl"] + self.gamma * tc
+        optimizers["vae"].zero_grad(set_to_none=True)
+        loss.backward()
+        optimizers["vae"].step()
+
+        z = terms["z"].detach()
+        z_perm = permute_dims(z)
+        real = torch.zeros(z.shape[0], dtype=torch.long, device=z.device)
+        d_loss = 0.5 * (F.cross_entropy(self.discriminator(z), real) + F.cross_entropy(self.discriminator(z_perm), real + 1))
+        optimizers["discriminator"].zero_grad(set_to_none=True)
+        d_loss.backward()
+        optimizers["discriminator"].step()
+        return {
+            "reconstruction": terms["reconstruction"].item(),
+            "kl": terms["kl"].item(),
+            "tc": tc.item(),
+            "discriminator": d_loss.item(),
+            "loss": loss.item(),
+        }

@@ -1,0 +1,149 @@
+"""Gaussian VAEs with a Bernoulli likelihood on pixel logits: the shared base,
+the VAE and the beta-VAE.
+
+Loss (per image, averaged over the batch, in nats): the Bernoulli negative
+log-likelihood of the pixels given decoder logits (summed over pixels and
+channels, as disentanglement_lib does for dSprites and faces alike), plus the
+KL divergence of the diagonal Gaussian posterior from N(0, I) (summed over
+latents), plus a kind-specific regulariser (:meth:`GaussianVAE.objective`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import torch
+import torch.nn.functional as F
+
+from facebrain.models.architectures import Decoder, Encoder
+from facebrain.models.registry import LatentModel, register_model
+
+EVAL_SAMPLE_SEED = 0
+"""Seed of the posterior samples used by :meth:`GaussianVAE.evaluate` (TC estimate)."""
+
+
+def gaussian_log_density(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """Elementwise log N(z; mu, exp(logvar)) (broadcasting), in nats."""
+    return -0.5 * (math.log(2 * math.pi) + logvar + (z - mu) ** 2 * torch.exp(-logvar))
+
+
+def total_correlation(z: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """Minibatch-weighted-sampling estimate of the total correlation of q(z) (nats).
+
+    As disentanglement_lib's beta-TCVAE, with the batch as the empirical
+    distribution of x: log q(z_i) ~ logsumexp_j log q(z_i|x_j) - log B and
+    log prod_k q(z_ik) ~ sum_k [logsumexp_j log q(z_ik|x_j) - log B]. (The
+    constant (K - 1) log B, which disentanglement_lib omits, does not change
+    gradients; with it, independent codes give an estimate near 0.)
+
+    Parameters
+    ----------
+    z, mu, logvar : (B, K) samples and posterior parameters.
+
+    Returns
+    -------
+    scalar tensor: mean over the batch of log q(z) - sum_k log q(z_k).
+    """
+    log_qz_prob = gaussian_log_density(z[:, None, :], mu[None, :, :], logvar[None, :, :])  # (B, B, K)
+    log_qz_product = torch.logsumexp(log_qz_prob, dim=1).sum(dim=1)
+    log_qz = torch.logsumexp(log_qz_prob.sum(dim=2), dim=1)
+    batch, dims = z.shape
+    return (log_qz - log_qz_product).mean() + (dims - 1) * math.log(batch)
+
+
+def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, exp(logvar)) || N(0, 1)) per element, (B, K), in nats."""
+    return 0.5 * (mu**2 + torch.exp(logvar) - logvar - 1.0)
+
+
+class GaussianVAE(LatentModel):
+    """Shared base of the VAE family: encoder, decoder, reparameterisation, losses.
+
+    Subclasses override :meth:`objective` (and, if they need more optimisers,
+    :meth:`configure_optimizers` and :meth:`training_step`).
+    """
+
+    hyperparameters = {"latent_dim": 10, "architecture": "a1"}
+
+    def __init__(self, in_channels: int, latent_dim: int = 10, architecture: str = "a1"):
+        super().__init__(in_channels, latent_dim)
+        self.architecture = architecture
+        self.encoder = Encoder(in_channels, latent_dim, architecture)
+        self.decoder = Decoder(in_channels, latent_dim, architecture)
+
+    def init_config(self) -> dict:
+        return {**super().init_config(), "architecture": self.architecture}
+
+    def encode(self, x: torch.Tensor, ids=None) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.encoder(x)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.decoder(z))
+
+    def forward_terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Encode, sample z, decode; return mu, logvar, z, logits and the per-batch
+        ``reconstruction`` (Bernoulli NLL summed over pixels) and ``kl`` (summed over latents)."""
+        mu, logvar = self.encoder(x)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        logits = self.decoder(z)
+        reconstruction = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
+        kl = gaussian_kl(mu, logvar).sum(dim=1).mean()
+        return {"mu": mu, "logvar": logvar, "z": z, "logits": logits, "reconstruction": reconstruction, "kl": kl}
+
+    def objective(self, terms: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
+        """The loss to minimise and the values to log; the plain VAE's ELBO here."""
+        loss = terms["reconstruction"] + terms["kl"]
+        return loss, {"reconstruction": terms["reconstruction"].item(), "kl": terms["kl"].item(), "loss": loss.item()}
+
+    def vae_parameters(self):
+        """Parameters of the encoder and decoder (the VAE optimiser's)."""
+        return list(self.encoder.parameters()) + list(self.decoder.parameters())
+
+    def configure_optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
+        return {"vae": torch.optim.Adam(self.vae_parameters(), lr=lr)}
+
+    def training_step(self, batch: torch.Tensor, optimizers) -> dict[str, float]:
+        terms = self.forward_terms(batch)
+        loss, logs = self.objective(terms)
+        optimizers["vae"].zero_grad(set_to_none=True)
+        loss.backward()
+        optimizers["vae"].step()
+        return logs
+
+    @torch.no_grad()
+    def evaluate(self, x: torch.Tensor, ids=None) -> dict[str, float]:
+        """Test losses of a batch (nats per image): ``reconstruction`` (decoding the
+        posterior mean), ``kl`` and ``tc`` (minibatch-weighted sampling on the batch)."""
+        mu, logvar = self.encoder(x)
+        reconstruction = F.binary_cross_entropy_with_logits(self.decoder(mu), x, reduction="sum") / x.shape[0]
+        generator = torch.Generator(device=x.device).manual_seed(EVAL_SAMPLE_SEED)
+        z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, generator=generator, device=x.device)
+        return {
+            "reconstruction": reconstruction.item(),
+            "kl": gaussian_kl(mu, logvar).sum(dim=1).mean().item(),
+            "tc": total_correlation(z, mu, logvar).item(),
+        }
+
+
+@register_model("vae")
+class VAE(GaussianVAE):
+    """The VAE (Kingma & Welling 2014): reconstruction + KL."""
+
+
+@register_model("betavae")
+class BetaVAE(GaussianVAE):
+    """beta-VAE (Higgins et al. 2017): reconstruction + beta * KL."""
+
+    hyperparameters = {**GaussianVAE.hyperparameters, "beta": 4.0}
+
+    def __init__(self, in_channels: int, latent_dim: int = 10, architecture: str = "a1", beta: float = 4.0):
+        super().__init__(in_channels, latent_dim, architecture)
+        self.beta = float(beta)
+
+    def init_config(self) -> dict:
+        return {**super().init_config(), "beta": self.beta}
+
+    def objective(self, terms):
+        loss = terms["reconstruction"] + self.beta * terms["kl"]
+        return loss, {"reconstruction": terms["reconstruction"].item(), "kl": terms["kl"].item(), "loss": loss.item()}
