@@ -1,1 +1,64 @@
 # Helper functions of the fmri stage (paths, targets, config look-ups).
+#
+# The fMRI source is one job: `simulate_fmri` writes the whole simulated BIDS
+# tree resources/simfmri as a directory() output; `download_fmri` fetches
+# resources/ds001761 (resumable, so the tree itself is not a declared output)
+# and writes the manifest results/fmri/ds001761_manifest.json. A per-subject
+# analysis job depends on `fmri_subject_input` and reads the tree under
+# `fmri_root()` with facebrain.fmri.reader.BidsFmriDataset. No file tree is
+# globbed at parse time.
+
+from facebrain.fmri.design import SCALES, subject_labels
+
+FMRI_SIM_ROOT = "resources/simfmri"
+FMRI_DOWNLOAD_ROOT = "resources/ds001761"
+FMRI_DOWNLOAD_MANIFEST = "results/fmri/ds001761_manifest.json"
+
+
+def fmri_config():
+    """The validated `fmri:` config section."""
+    return config["fmri"]
+
+
+def fmri_root():
+    """The BIDS root the analysis reads: resources/simfmri or resources/ds001761."""
+    return FMRI_SIM_ROOT if fmri_config()["source"] == "simulate" else FMRI_DOWNLOAD_ROOT
+
+
+def fmri_subject_labels():
+    """Subject labels without prefix (['01', '02', ...]) of the configured source."""
+    cfg = fmri_config()
+    if cfg["source"] == "simulate":
+        return subject_labels(SCALES[cfg["simulate"]["scale"]].subjects)
+    return list(cfg["download"]["subjects"])
+
+
+FMRI_SUBJECTS = [f"sub-{label}" for label in fmri_subject_labels()]
+
+
+def fmri_subject_input(wildcards):
+    """The file(s) a per-subject analysis job must depend on (the dataset's producing output)."""
+    return [FMRI_SIM_ROOT] if fmri_config()["source"] == "simulate" else [FMRI_DOWNLOAD_MANIFEST]
+
+
+def face_dataset_root():
+    """resources/<face_dataset>: the CelebA-layout folder the stimuli come from."""
+    return f"resources/{config['face_dataset']}"
+
+
+def face_dataset_input(wildcards):
+    """The face-dataset files the simulator reads (its attribute list and true factors)."""
+    root = face_dataset_root()
+    if config["face_dataset"] == "synthfaces":
+        return [f"{root}/factors.tsv", f"{root}/list_attr_celeba.txt"]
+    return [f"{root}/list_attr_celeba.txt"]
+
+
+def fmri_simulate_params():
+    """The config entries the simulated dataset depends on."""
+    return {"seed": config["seed"], "face_dataset": config["face_dataset"], **fmri_config()["simulate"]}
+
+
+def fmri_audit_targets():
+    """results/fmri/sub-XX/stimulus_audit.tsv for every subject."""
+    return [f"results/fmri/{subject}/stimulus_audit.tsv" for subject in FMRI_SUBJECTS]
