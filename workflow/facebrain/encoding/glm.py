@@ -1,0 +1,310 @@
+"""Subject-level GLM of the task-faces runs: latent weights W, face bias and test-face betas.
+
+The fit is ordinary least squares over all runs at once with run-specific
+nuisance regressors (drifts, constant, confounds). Because the nuisance
+blocks are block-diagonal across runs, the Frisch-Waugh-Lovell theorem gives
+the task betas exactly from running sums,
+
+    beta = (sum_r X~_r' X~_r)^+ sum_r X~_r' Y_r,   X~_r = X_r - Q_r Q_r' X_r,
+
+with ``Q_r`` an orthonormal basis of run r's nuisance block. Only one run's
+BOLD is in memory at a time and the product is taken over voxel chunks, so
+memory is one run plus ``(n_task_regressors x n_voxels)`` sums, whatever the
+number of runs (see bench/glm.py). BOLD is scaled to percent signal change
+per run and voxel.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from facebrain.encoding.design import FACE, latent_column, run_design, test_column, zscore_latents
+from facebrain.errors import DataError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GlmFit:
+    """Result of :func:`fit_encoding_glm`; V = voxels of the analysis mask, K = latent dims.
+
+    Attributes
+    ----------
+    columns : names of the task regressors (rows of ``betas``).
+    betas : (P, V) float32, every task beta (percent signal change per unit regressor).
+    W : (K, V) float32, latent weights (rows ``lat00..``).
+    bias : (V,) float32, the face-presence beta.
+    test_faces : the test faces' stimulus names (rows of ``test_betas``).
+    test_betas : (n_test, V) float32.
+    z_test : (n_test, K) float64, the test faces' latents z-scored with the training mean and sd.
+    latent_mean, latent_sd : (K,) float64, the training-trial statistics used for z-scoring.
+    split_half_r : (V,) float32, Pearson r across test faces between the test betas of even and odd runs.
+    n_runs : number of runs fitted.
+    """
+
+    columns: list[str]
+    betas: np.ndarray
+    W: np.ndarray
+    bias: np.ndarray
+    test_faces: list[str]
+    test_betas: np.ndarray
+    z_test: np.ndarray
+    latent_mean: np.ndarray
+    latent_sd: np.ndarray
+    split_half_r: np.ndarray
+    n_runs: int
+
+
+def brain_mask(mask_paths: Sequence[str | Path]):
+    """Intersection of the runs' brain masks as a nibabel image (uint8, 1 inside).
+
+    Raises DataError when a mask's grid differs from the first one's or the intersection is empty.
+    """
+    import nibabel as nib
+
+    if not mask_paths:
+        raise DataError("<brain masks>", "no runs, so no brain mask")
+    first = nib.load(str(mask_paths[0]))
+    inside = np.asarray(first.dataobj) > 0
+    for path in mask_paths[1:]:
+        img = nib.load(str(path))
+        if img.shape[:3] != first.shape[:3] or not np.allclose(img.affine, first.affine, atol=1e-3):
+            raise DataError(path, f"brain mask grid {img.shape[:3]} differs from {mask_paths[0]} {first.shape[:3]}")
+        inside &= np.asarray(img.dataobj) > 0
+    if not inside.any():
+        raise DataError(mask_paths[0], "the intersection of the runs' brain masks is empty")
+    return nib.Nifti1Image(inside.astype(np.uint8), first.affine)
+
+
+def load_masked_bold(bold: str | Path, mask: np.ndarray) -> np.ndarray:
+    """Load a 4D BOLD image and return its in-mask time series, (n_scans, V) float32.
+
+    Raises DataError if the image is not 4D or its grid does not match ``mask`` (3D bool).
+    """
+    import nibabel as nib
+
+    try:
+        img = nib.load(str(bold))
+    except Exception as exc:  # nibabel raises several types for unreadable files
+        raise DataError(bold, f"cannot read BOLD image: {exc}") from exc
+    if len(img.shape) != 4 or img.shape[:3] != mask.shape:
+        raise DataError(bold, f"BOLD shape {img.shape} does not match the brain mask grid {mask.shape} (expected 4D)")
+    data = np.asarray(img.dataobj, dtype=np.float32)
+    return np.ascontiguousarray(data[mask].T)
+
+
+def percent_signal_change(y: np.ndarray) -> np.ndarray:
+    """Scale (n_scans, V) time series to percent signal change of each voxel's mean (0 where the mean is <= 0)."""
+    mean = y.mean(axis=0, keepdims=True)
+    return np.divide(100.0 * (y - mean), mean, out=np.zeros_like(y), where=mean > 0)
+
+
+def residualize(x: np.ndarray, nuisance: np.ndarray) -> np.ndarray:
+    """Project the columns of ``x`` (n, P) off the column space of ``nuisance`` (n, Q)."""
+    u, s, _ = np.linalg.svd(nuisance, full_matrices=False)
+    q = u[:, s > s.max() * 1e-10] if s.size else u[:, :0]
+    return x - q @ (q.T @ x)
+
+
+class NormalEquations:
+    """Running sums ``X~'X~`` and ``X~'Y`` of an OLS fit, one pair per group (e.g. even/odd runs)."""
+
+    def __init__(self, n_regressors: int, n_voxels: int, groups: int = 2):
+        self.xtx = np.zeros((groups, n_regressors, n_regressors))
+        self.xty = np.zeros((groups, n_regressors, n_voxels))
+
+    def add(self, x_task: np.ndarray, nuisance: np.ndarray, y: np.ndarray, group: int, voxel_chunk: int = 50_000) -> None:
+        """Add one run: task block (n, P), nuisance block (n, Q), data (n, V)."""
+        xr = residualize(np.asarray(x_task, dtype=np.float64), np.asarray(nuisance, dtype=np.float64))
+        self.xtx[group] += xr.T @ xr
+        for start in range(0, y.shape[1], voxel_chunk):
+            self.xty[group][:, start : start + voxel_chunk] += xr.T @ y[:, start : start + voxel_chunk].astype(np.float64)
+
+    def solve(self, groups: Iterable[int] | None = None) -> np.ndarray:
+        """OLS betas (P, V) from the sums of ``groups`` (all by default); unidentified regressors get 0."""
+        idx = list(range(self.xtx.shape[0])) if groups is None else list(groups)
+        xtx = self.xtx[idx].sum(axis=0)
+        xty = self.xty[idx].sum(axis=0)
+        return np.linalg.pinv(xtx, rcond=1e-10, hermitian=True) @ xty
+
+    def identified(self, group: int) -> np.ndarray:
+        """(P,) bool: regressors with any signal in ``group``."""
+        return np.diag(self.xtx[group]) > 1e-8
+
+
+def split_half_reliability(test_even: np.ndarray, test_odd: np.ndarray) -> np.ndarray:
+    """Pearson r per voxel across test faces between two halves' test betas, (n_test, V) each -> (V,)."""
+    a = test_even - test_even.mean(axis=0)
+    b = test_odd - test_odd.mean(axis=0)
+    den = np.sqrt((a**2).sum(axis=0) * (b**2).sum(axis=0))
+    return np.divide((a * b).sum(axis=0), den, out=np.zeros(a.shape[1]), where=den > 0)
+
+
+def fit_encoding_glm(
+    runs: Sequence[Any],
+    mask: np.ndarray,
+    latents: Mapping[str, np.ndarray],
+    excluded: Collection[str] = (),
+    hrf_model: str = "glover",
+    high_pass: float = 0.01,
+    voxel_chunk: int = 50_000,
+) -> GlmFit:
+    """Fit the encoding GLM over all task-faces runs of one subject.
+
+    Parameters
+    ----------
+    runs : task-faces runs (objects with ``bold``, ``events``, ``confounds``, ``tr``; see
+        :class:`facebrain.fmri.reader.FmriRun`), in acquisition order.
+    mask : 3D bool array, the analysis voxels (V of them).
+    latents : stimulus name -> (K,) latent vector of the model, for every face shown.
+    excluded : stimulus names whose training trials are left out of the latent regressors (leakage).
+    hrf_model, high_pass : see :func:`facebrain.encoding.design.run_design`.
+    voxel_chunk : voxels per matrix product (bounds the memory of one product).
+
+    Returns
+    -------
+    GlmFit
+    """
+    if not runs:
+        raise DataError("<task-faces runs>", "no task-faces runs to fit")
+    train_trials, test_faces = [], set()
+    for run in runs:
+        missing = sorted(set(run.events.loc[run.events.trial_type.isin(["train_face", "test_face"]), "stim_name"]) - set(latents))
+        if missing:
+            raise DataError(run.bold, f"no latents for stimuli {missing[:5]} (of {len(missing)})")
+        ev = run.events
+        train_trials += [s for s in ev.loc[ev.trial_type == "train_face", "stim_name"] if s not in excluded]
+        test_faces |= set(ev.loc[ev.trial_type == "test_face", "stim_name"])
+    if not train_trials:
+        raise DataError(runs[0].bold, "no training-face trials: the latent weights cannot be estimated")
+    if len(test_faces) < 3:
+        raise DataError(runs[0].bold, f"only {len(test_faces)} distinct test faces across the runs (need >= 3)")
+    test_faces = sorted(test_faces)
+    mean, sd = zscore_latents(latents, train_trials)
+    latents_z = {name: (np.asarray(vec, dtype=np.float64) - mean) / sd for name, vec in latents.items()}
+    n_latents = len(mean)
+    normal = None
+    log.info("GLM: %d runs, %d voxels, K=%d, %d test faces", len(runs), int(mask.sum()), n_latents, len(test_faces))
+    for i, run in enumerate(tqdm(runs, desc="GLM runs", unit="run")):
+        y = load_masked_bold(run.bold, mask)
+        if len(run.confounds) != y.shape[0]:
+            raise DataError(run.bold, f"{y.shape[0]} volumes but {len(run.confounds)} confound rows")
+        task, nuisance = run_design(run.events, y.shape[0], run.tr, latents_z, test_faces, run.confounds, excluded, hrf_model, high_pass)
+        if normal is None:
+            normal = NormalEquations(task.shape[1], y.shape[1])
+        normal.add(task.to_numpy(), nuisance.to_numpy(), percent_signal_change(y), group=i % 2, voxel_chunk=voxel_chunk)
+    columns = list(task.columns)
+    betas = normal.solve()
+    rows = {c: j for j, c in enumerate(columns)}
+    test_rows = [rows[test_column(t)] for t in test_faces]
+    both = normal.identified(0)[test_rows] & normal.identified(1)[test_rows]
+    if both.sum() >= 3:
+        even, odd = normal.solve([0])[test_rows][both], normal.solve([1])[test_rows][both]
+        split_r = split_half_reliability(even, odd)
+    else:
+        log.warning("fewer than 3 test faces in both even and odd runs: split-half reliability set to 0")
+        split_r = np.zeros(betas.shape[1])
+    z_test = np.stack([latents_z[t] for t in test_faces])
+    return GlmFit(
+        columns=columns,
+        betas=betas.astype(np.float32),
+        W=betas[[rows[latent_column(k)] for k in range(n_latents)]].astype(np.float32),
+        bias=betas[rows[FACE]].astype(np.float32),
+        test_faces=test_faces,
+        test_betas=betas[test_rows].astype(np.float32),
+        z_test=z_test,
+        latent_mean=mean,
+        latent_sd=sd,
+        split_half_r=split_r.astype(np.float32),
+        n_runs=len(runs),
+    )
+
+
+def unmask(values: np.ndarray, mask_img):
+    """Put (V,) or (n, V) in-mask values back on the mask's grid: a 3D or 4D float32 nibabel image."""
+    import nibabel as nib
+
+    inside = np.asarray(mask_img.dataobj) > 0
+    values = np.asarray(values, dtype=np.float32)
+    out = np.zeros(inside.shape + values.shape[:-1], dtype=np.float32)
+    out[inside] = values.T
+    return nib.Nifti1Image(out, mask_img.affine)
+
+
+def read_stimulus_latents(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Read a stimulus-latents HDF5 (:func:`facebrain.encoding.stimuli.encode_subject_stimuli`).
+
+    Returns
+    -------
+    (stimulus name -> (K,) float32 mean latent, stimulus name -> face-dataset id).
+    """
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            mu = f["mu"][()]
+            names = f["ids"].asstr()[()]
+            face_ids = f["face_ids"].asstr()[()]
+    except (OSError, KeyError) as exc:
+        raise DataError(path, f"not a stimulus-latents file (mu, ids, face_ids): {exc}") from exc
+    return dict(zip(names, mu)), dict(zip(names, face_ids))
+
+
+def fit_subject_glm(
+    bids_root: str | Path,
+    subject: str,
+    latents_h5: str | Path,
+    brain_mask_nii: str | Path,
+    out_h5: str | Path,
+    out_betas: str | Path,
+    excluded: Collection[str] = (),
+    hrf_model: str = "glover",
+    high_pass: float = 0.01,
+    voxel_chunk: int = 50_000,
+    provenance: Mapping[str, Any] | None = None,
+) -> GlmFit:
+    """Pipeline step: the encoding GLM of one subject x model.
+
+    Writes ``out_h5`` (every field of :class:`GlmFit`; voxels are those of ``brain_mask_nii``
+    in C order) and ``out_betas``, a 4D NIfTI with one volume per latent dimension (W).
+    ``excluded`` lists stimulus names left out of the latent regressors (leakage audit).
+    """
+    import nibabel as nib
+
+    from facebrain.fmri.reader import BidsFmriDataset
+    from facebrain.io import write_h5
+    from facebrain.nifti import save_nifti
+
+    runs = BidsFmriDataset(bids_root).runs(subject.removeprefix("sub-"), "faces")
+    latents, _ = read_stimulus_latents(latents_h5)
+    mask_img = nib.load(str(brain_mask_nii))
+    fit = fit_encoding_glm(runs, np.asarray(mask_img.dataobj) > 0, latents, set(excluded), hrf_model, high_pass, voxel_chunk)
+    fields = {k: v for k, v in vars(fit).items() if k != "n_runs"}
+    fields["columns"] = np.asarray(fit.columns, dtype=object)
+    fields["test_faces"] = np.asarray(fit.test_faces, dtype=object)
+    attrs = dict(provenance or {}, n_runs=fit.n_runs, excluded=sorted(excluded))
+    write_h5(out_h5, fields, attrs=attrs)
+    save_nifti(unmask(fit.W, mask_img), out_betas, provenance)
+    return fit
+
+
+def read_glm(path: str | Path) -> dict[str, np.ndarray]:
+    """Read a GLM HDF5 written by :func:`fit_subject_glm` into a dict of arrays (string arrays as str)."""
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            out = {k: (f[k].asstr()[()] if f[k].dtype.kind == "O" else f[k][()]) for k in f}
+    except OSError as exc:
+        raise DataError(path, f"cannot read GLM file: {exc}") from exc
+    missing = {"W", "bias", "test_betas", "test_faces", "z_test", "split_half_r"} - set(out)
+    if missing:
+        raise DataError(path, f"GLM file lacks {sorted(missing)}")
+    return out
