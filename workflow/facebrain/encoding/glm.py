@@ -7,7 +7,8 @@ the task betas exactly from running sums,
 
     beta = (sum_r X~_r' X~_r)^+ sum_r X~_r' Y_r,   X~_r = X_r - Q_r Q_r' X_r,
 
-with ``Q_r`` an orthonormal basis of run r's nuisance block. Only one run's
+with ``Q_r`` an orthonormal basis of run r's nuisance block. Split-half
+reliability uses the same sums accumulated separately for two halves of the runs. Only one run's
 BOLD is in memory at a time and the product is taken over voxel chunks, so
 memory is one run plus ``(n_task_regressors x n_voxels)`` sums, whatever the
 number of runs (see bench/glm.py). BOLD is scaled to percent signal change
@@ -45,7 +46,7 @@ class GlmFit:
     test_betas : (n_test, V) float32.
     z_test : (n_test, K) float64, the test faces' latents z-scored with the training mean and sd.
     latent_mean, latent_sd : (K,) float64, the training-trial statistics used for z-scoring.
-    split_half_r : (V,) float32, Pearson r across test faces between the test betas of even and odd runs.
+    split_half_r : (V,) float32, Pearson r across test faces between the test betas of the two halves of the runs (:func:`split_halves`).
     n_runs : number of runs fitted.
     """
 
@@ -147,6 +148,21 @@ def split_half_reliability(test_even: np.ndarray, test_odd: np.ndarray) -> np.nd
     return np.divide((a * b).sum(axis=0), den, out=np.zeros(a.shape[1]), where=den > 0)
 
 
+def split_halves(runs: Sequence[Any]) -> list[int]:
+    """Assign runs to two halves (0/1) so that each half sees every test face when possible.
+
+    Runs are grouped by the set of test faces they show (ds001761 alternates
+    sets of 10 of the 20 test faces), and alternate halves within each group.
+    """
+    seen: dict[frozenset, int] = {}
+    halves = []
+    for run in runs:
+        key = frozenset(run.events.loc[run.events.trial_type == "test_face", "stim_name"])
+        halves.append(seen.get(key, 0) % 2)
+        seen[key] = seen.get(key, 0) + 1
+    return halves
+
+
 def fit_encoding_glm(
     runs: Sequence[Any],
     mask: np.ndarray,
@@ -192,14 +208,15 @@ def fit_encoding_glm(
     n_latents = len(mean)
     normal = None
     log.info("GLM: %d runs, %d voxels, K=%d, %d test faces", len(runs), int(mask.sum()), n_latents, len(test_faces))
-    for i, run in enumerate(tqdm(runs, desc="GLM runs", unit="run")):
+    halves = split_halves(runs)
+    for run, half in zip(tqdm(runs, desc="GLM runs", unit="run"), halves):
         y = load_masked_bold(run.bold, mask)
         if len(run.confounds) != y.shape[0]:
             raise DataError(run.bold, f"{y.shape[0]} volumes but {len(run.confounds)} confound rows")
         task, nuisance = run_design(run.events, y.shape[0], run.tr, latents_z, test_faces, run.confounds, excluded, hrf_model, high_pass)
         if normal is None:
             normal = NormalEquations(task.shape[1], y.shape[1])
-        normal.add(task.to_numpy(), nuisance.to_numpy(), percent_signal_change(y), group=i % 2, voxel_chunk=voxel_chunk)
+        normal.add(task.to_numpy(), nuisance.to_numpy(), percent_signal_change(y), group=half, voxel_chunk=voxel_chunk)
     columns = list(task.columns)
     betas = normal.solve()
     rows = {c: j for j, c in enumerate(columns)}

@@ -1,0 +1,172 @@
+"""Encoding GLM, localizer, accuracy and decoding on small synthetic runs made here (no other stage needed)."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import pytest
+
+from facebrain.encoding.accuracy import predict_test_responses
+from facebrain.encoding.decoding import decode_patterns, gender_accuracy, pairwise_identification
+from facebrain.encoding.design import run_design, task_events
+from facebrain.encoding.glm import NormalEquations, brain_mask, fit_encoding_glm, load_masked_bold, unmask
+from facebrain.encoding.localizer import face_selective_mask, localizer_zmap
+from facebrain.encoding.permutation import spearman_permutation_test
+from facebrain.errors import DataError
+
+SHAPE = (6, 6, 4)
+TR = 2.0
+K = 3
+
+
+@dataclass
+class Run:
+    bold: Path
+    mask: Path
+    events: pd.DataFrame
+    confounds: pd.DataFrame
+    tr: float = TR
+
+
+def faces_events(rng, train, tests, n_trials=40):
+    rows, t = [], 6.0
+    for i in range(n_trials):
+        test = i % 8 == 3
+        name = tests[(i // 8) % len(tests)] if test else train[rng.integers(len(train))]
+        rows.append((t, 1.0, "test_face" if test else "train_face", name, int(i % 13 == 5)))
+        t += 3.0
+    rows.append((t, 12.0, "img", "", 0))
+    return pd.DataFrame(rows, columns=["onset", "duration", "trial_type", "stim_name", "oneback"]), int((t + 30) / TR)
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory):
+    """Eight task-faces runs of a 144-voxel grid with planted latent tuning W_true (K x V)."""
+    tmp = tmp_path_factory.mktemp("glm")
+    rng = np.random.default_rng(0)
+    n_vox = int(np.prod(SHAPE))
+    train = [f"T{i:03d}.jpg" for i in range(60)]
+    tests = [f"F{i:03d}.jpg" for i in range(10)]
+    latents = {name: rng.normal(size=K) for name in train + tests}
+    W_true = rng.normal(size=(K, n_vox))
+    bias_true = 2.0 + rng.normal(size=n_vox)
+    mask = np.ones(SHAPE, np.uint8)
+    mask[0, 0, 0] = 0
+    affine = np.diag([3.0, 3.0, 3.0, 1.0])
+    nib.save(nib.Nifti1Image(mask, affine), tmp / "mask.nii.gz")
+    runs = []
+    for r in range(8):
+        events, n_scans = faces_events(rng, train, tests[(r % 2) * 5 : (r % 2) * 5 + 5] + tests[:2])
+        conf = pd.DataFrame({"trans_x": rng.normal(size=n_scans)})
+        # ground truth uses the same z-scoring as the GLM (mean/sd over all training latents)
+        z = np.stack([latents[n] for n in train])
+        lat_z = {n: (v - z.mean(0)) / z.std(0) for n, v in latents.items()}
+        task, _ = run_design(events, n_scans, TR, lat_z, tests, conf)
+        signal = task.filter(like="lat").to_numpy() @ W_true + np.outer(task["face"], bias_true)
+        signal += task.filter(like="test_").to_numpy() @ (bias_true + np.stack([lat_z[t] for t in tests]) @ W_true)
+        y = 100.0 + signal + 0.3 * rng.normal(size=signal.shape) + np.outer(conf["trans_x"], rng.normal(size=n_vox))
+        bold = np.zeros(SHAPE + (n_scans,), np.float32)
+        bold[mask > 0] = y[:, mask.ravel() > 0].T
+        nib.save(nib.Nifti1Image(bold, affine), tmp / f"run{r}.nii.gz")
+        runs.append(Run(tmp / f"run{r}.nii.gz", tmp / "mask.nii.gz", events, conf))
+    return {"runs": runs, "latents": latents, "W": W_true[:, mask.ravel() > 0], "mask": mask > 0, "tmp": tmp, "tests": tests}
+
+
+def test_design_has_modulated_latents_and_test_regressors():
+    events = pd.DataFrame({"onset": [0.0, 3.0, 6.0], "duration": [1.0] * 3, "trial_type": ["train_face", "test_face", "train_face"], "stim_name": ["a", "b", "c"], "oneback": [0, 0, 1]})
+    ev = task_events(events, {"a": np.array([1.0, -2.0]), "c": np.array([0.5, 0.0]), "b": np.zeros(2)}, {"b"})
+    assert list(ev[ev.trial_type == "lat01"].modulation) == [-2.0, 0.0]
+    assert set(ev.trial_type) == {"face", "lat00", "lat01", "test_b", "oneback"}
+    task, nuisance = run_design(events, 30, TR, {"a": np.ones(2), "b": np.ones(2), "c": np.ones(2)}, ["b", "z"], None)
+    assert list(task.columns[:2]) == ["lat00", "lat01"] and "test_z" in task and (task["test_z"] == 0).all()
+    assert "constant" in nuisance and "face" not in nuisance
+
+
+def test_glm_recovers_planted_weights(sim):
+    fit = fit_encoding_glm(sim["runs"], sim["mask"], sim["latents"])
+    assert fit.W.shape == (K, sim["mask"].sum())
+    r = np.corrcoef(fit.W.ravel(), sim["W"].ravel())[0, 1]
+    assert r > 0.95
+    assert fit.test_faces == sim["tests"]
+    pred = predict_test_responses(fit.W, fit.bias, fit.z_test)
+    res = spearman_permutation_test(pred, fit.test_betas, 999, np.random.default_rng(0))
+    assert res.score > 0.5 and res.p < 0.01
+    assert np.median(fit.split_half_r) > 0.5
+
+
+def test_streaming_fit_equals_one_big_ols():
+    rng = np.random.default_rng(5)
+    blocks = [(rng.normal(size=(40, 3)), np.column_stack([np.ones(40), rng.normal(size=40)]), rng.normal(size=(40, 7))) for _ in range(3)]
+    normal = NormalEquations(3, 7)
+    for i, (x, nuis, y) in enumerate(blocks):
+        normal.add(x, nuis, y, group=i % 2, voxel_chunk=3)
+    big_x = np.zeros((120, 3 + 6))
+    for i, (x, nuis, _) in enumerate(blocks):
+        big_x[i * 40 : (i + 1) * 40, :3] = x
+        big_x[i * 40 : (i + 1) * 40, 3 + 2 * i : 5 + 2 * i] = nuis
+    expected = np.linalg.lstsq(big_x, np.vstack([b[2] for b in blocks]), rcond=None)[0][:3]
+    np.testing.assert_allclose(normal.solve(), expected, atol=1e-10)
+
+
+def test_bad_bold_grid_raises(tmp_path):
+    nib.save(nib.Nifti1Image(np.zeros((3, 3, 3, 5), np.float32), np.eye(4)), tmp_path / "b.nii.gz")
+    with pytest.raises(DataError, match="b.nii.gz.*does not match"):
+        load_masked_bold(tmp_path / "b.nii.gz", np.ones((4, 4, 4), bool))
+
+
+def test_missing_latents_raise(sim):
+    latents = dict(sim["latents"])
+    latents.pop(sim["tests"][0])
+    with pytest.raises(DataError, match="no latents"):
+        fit_encoding_glm(sim["runs"][:2], sim["mask"], latents)
+
+
+def test_brain_mask_intersection_and_unmask(sim, tmp_path):
+    other = np.asarray(nib.load(sim["runs"][0].mask).dataobj).copy()
+    other[1, 1, 1] = 0
+    nib.save(nib.Nifti1Image(other, nib.load(sim["runs"][0].mask).affine), tmp_path / "m2.nii.gz")
+    img = brain_mask([sim["runs"][0].mask, tmp_path / "m2.nii.gz"])
+    assert np.asarray(img.dataobj).sum() == other.sum()
+    values = np.arange(2 * other.sum(), dtype=np.float32).reshape(2, -1)
+    back = np.asarray(unmask(values, img).dataobj)
+    assert back.shape == SHAPE + (2,) and back[other > 0][:, 1].tolist() == values[1].tolist()
+
+
+def test_localizer_recovers_planted_region(tmp_path):
+    rng = np.random.default_rng(1)
+    affine = np.diag([3.0, 3.0, 3.0, 1.0])
+    region = np.zeros(SHAPE, bool)
+    region[2:5, 1:4, 1:3] = True
+    nib.save(nib.Nifti1Image(np.ones(SHAPE, np.uint8), affine), tmp_path / "mask.nii.gz")
+    blocks = ["fix", "face", "object", "fix", "object", "face"] * 3
+    events = pd.DataFrame({"onset": np.arange(len(blocks)) * 16.0, "duration": 16.0, "trial_type": blocks})
+    n_scans = len(blocks) * 8
+    runs = []
+    for r in range(2):
+        task, _ = run_design(events.assign(stim_name="", oneback=0).replace({"face": "img"}), n_scans, TR, {"x": np.zeros(1)}, [], None)
+        y = 100 + 0.5 * rng.normal(size=(n_scans, region.size)) + np.outer(task["img"], region.ravel() * 2.0)
+        nib.save(nib.Nifti1Image(y.T.reshape(SHAPE + (n_scans,)).astype(np.float32), affine), tmp_path / f"loc{r}.nii.gz")
+        runs.append(Run(tmp_path / f"loc{r}.nii.gz", tmp_path / "mask.nii.gz", events, pd.DataFrame(index=range(n_scans))))
+    zmap = localizer_zmap(runs, nib.load(tmp_path / "mask.nii.gz"), noise_model="ols")
+    found = np.asarray(face_selective_mask(zmap, 1e-4).dataobj) > 0
+    dice = 2 * (found & region).sum() / (found.sum() + region.sum())
+    assert dice > 0.7
+
+
+def test_decoding_identifies_faces_and_gender():
+    rng = np.random.default_rng(2)
+    W = rng.normal(size=(4, 300))
+    x = rng.normal(size=(20, 4))
+    bias = rng.normal(size=300)
+    decoded = decode_patterns(bias + x @ W + 0.5 * rng.normal(size=(20, 300)), W, bias)
+    np.testing.assert_allclose(decoded, x, atol=0.2)
+    assert np.abs(decode_patterns(bias + x @ W, W, bias, ridge=0.1) - x).max() > 1e-3  # ridge shrinks
+    acc, p, null = pairwise_identification(decoded, x, 499, rng)
+    assert acc > 0.95 and p < 0.01 and 0.4 < null.mean() < 0.6
+    acc0, p0, _ = pairwise_identification(rng.normal(size=(20, 4)), x, 499, rng)
+    assert acc0 < 0.8 and p0 > 0.001
+    train = rng.normal(size=(200, 4))
+    assert gender_accuracy(train, train[:, 0] > 0, x, x[:, 0] > 0) >= 0.9
+    assert np.isnan(gender_accuracy(train, np.ones(200, bool), x, x[:, 0] > 0))
