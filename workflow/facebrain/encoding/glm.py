@@ -180,7 +180,7 @@ def fit_encoding_glm(
         :class:`facebrain.fmri.reader.FmriRun`), in acquisition order.
     mask : 3D bool array, the analysis voxels (V of them).
     latents : stimulus name -> (K,) latent vector of the model, for every face shown.
-    excluded : stimulus names whose training trials are left out of the latent regressors (leakage).
+    excluded : test faces left out of the test set (e.g. leaked into the training faces).
     hrf_model, high_pass : see :func:`facebrain.encoding.design.run_design`.
     voxel_chunk : voxels per matrix product (bounds the memory of one product).
 
@@ -196,8 +196,8 @@ def fit_encoding_glm(
         if missing:
             raise DataError(run.bold, f"no latents for stimuli {missing[:5]} (of {len(missing)})")
         ev = run.events
-        train_trials += [s for s in ev.loc[ev.trial_type == "train_face", "stim_name"] if s not in excluded]
-        test_faces |= set(ev.loc[ev.trial_type == "test_face", "stim_name"])
+        train_trials += list(ev.loc[ev.trial_type == "train_face", "stim_name"])
+        test_faces |= set(ev.loc[ev.trial_type == "test_face", "stim_name"]) - set(excluded)
     if not train_trials:
         raise DataError(runs[0].bold, "no training-face trials: the latent weights cannot be estimated")
     if len(test_faces) < 3:
@@ -291,7 +291,7 @@ def fit_subject_glm(
 
     Writes ``out_h5`` (every field of :class:`GlmFit`; voxels are those of ``brain_mask_nii``
     in C order) and ``out_betas``, a 4D NIfTI with one volume per latent dimension (W).
-    ``excluded`` lists stimulus names left out of the latent regressors (leakage audit).
+    ``excluded`` lists test faces left out of the test set (the fmri stage's leakage audit).
     """
     import nibabel as nib
 
