@@ -1,0 +1,130 @@
+"""Resumable, checksum-verified downloads with a clear message when offline.
+
+A download goes to ``<dest>.part``; an interrupted one resumes with an HTTP
+``Range`` request. The file is moved to ``dest`` only after its checksum
+matches, so ``dest`` is either absent or verified. When the host cannot be
+reached (or refuses), :class:`facebrain.errors.OfflineError` says which file
+to place where by hand.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from tqdm import tqdm
+
+from facebrain.errors import DataError, OfflineError
+
+log = logging.getLogger(__name__)
+
+ALGORITHMS = ("md5", "sha256", "git-sha1")
+"""Supported checksum algorithms; ``git-sha1`` is the git blob hash (sha1 of ``b"blob <size>\\0" + content``)."""
+BLOCK = 1 << 20
+
+
+def file_checksum(path: str | Path, algorithm: str) -> str:
+    """Return the hex checksum of a file.
+
+    Parameters
+    ----------
+    path : the file.
+    algorithm : one of :data:`ALGORITHMS`.
+    """
+    if algorithm not in ALGORITHMS:
+        raise ValueError(f"unknown checksum algorithm {algorithm!r}; expected one of {ALGORITHMS}")
+    path = Path(path)
+    if algorithm == "git-sha1":
+        digest = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
+    else:
+        digest = hashlib.new(algorithm)
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(BLOCK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_checksum(path: str | Path, algorithm: str, expected: str) -> None:
+    """Raise DataError (naming ``path``, both checksums) unless the file's checksum is ``expected``."""
+    actual = file_checksum(path, algorithm)
+    if actual != expected.lower():
+        raise DataError(path, f"{algorithm} checksum mismatch: expected {expected}, got {actual} "
+                              "(corrupt or wrong file; delete it and download again)")
+
+
+def download(url: str, dest: str | Path, algorithm: str, expected: str, timeout: float = 60.0) -> Path:
+    """Download ``url`` to ``dest`` (resuming a ``.part`` file) and verify its checksum.
+
+    An existing ``dest`` that verifies is kept without any network access.
+
+    Parameters
+    ----------
+    url : http(s) URL.
+    dest : destination path.
+    algorithm, expected : the checksum the file must have (see :data:`ALGORITHMS`).
+    timeout : socket timeout in seconds.
+
+    Returns
+    -------
+    Path
+        ``dest``, verified.
+
+    Raises
+    ------
+    OfflineError
+        The host could not be reached or refused the request; the message
+        names the URL and says where to place the file by hand.
+    DataError
+        The downloaded file's checksum differs (the bad file is removed).
+    """
+    dest = Path(dest)
+    if dest.is_file():
+        verify_checksum(dest, algorithm, expected)
+        log.info("%s is present and verified", dest)
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = dest.with_name(dest.name + ".part")
+    have = part.stat().st_size if part.is_file() else 0
+    request = urllib.request.Request(url, headers={"User-Agent": "facebrain"})
+    if have:
+        request.add_header("Range", f"bytes={have}-")
+    try:
+        response = urllib.request.urlopen(request, timeout=timeout)
+    except urllib.error.HTTPError as err:
+        if err.code == 416 and have:  # the .part file is already complete
+            response = None
+        else:
+            raise OfflineError(_manual_message(url, dest, algorithm, expected, f"HTTP {err.code} {err.reason}")) from err
+    except (urllib.error.URLError, OSError) as err:
+        raise OfflineError(_manual_message(url, dest, algorithm, expected, str(getattr(err, "reason", err)))) from err
+    if response is not None:
+        with response:
+            resumed = have and response.status == 206
+            total = response.length + (have if resumed else 0) if response.length is not None else None
+            log.info("downloading %s -> %s (%s bytes%s)", url, dest, total, f", resuming at {have}" if resumed else "")
+            try:
+                with open(part, "ab" if resumed else "wb") as out, tqdm(
+                    total=total, initial=have if resumed else 0, unit="B", unit_scale=True, desc=dest.name
+                ) as bar:
+                    for block in iter(lambda: response.read(BLOCK), b""):
+                        out.write(block)
+                        bar.update(len(block))
+            except OSError as err:  # connection dropped: keep the .part for resuming
+                raise OfflineError(_manual_message(url, dest, algorithm, expected, f"connection lost ({err}); "
+                                                   "run again to resume")) from err
+    try:
+        verify_checksum(part, algorithm, expected)
+    except DataError as err:
+        part.unlink(missing_ok=True)
+        raise DataError(dest, f"downloaded from {url}: {err.problem}") from err
+    os.replace(part, dest)
+    return dest
+
+
+def _manual_message(url: str, dest: Path, algorithm: str, expected: str, reason: str) -> str:
+    return (f"could not download {url} ({reason}). This machine seems to be offline or the host refused. "
+            f"Download the file by hand and place it at {dest} ({algorithm} {expected}), then run again.")
