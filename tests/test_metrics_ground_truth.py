@@ -14,7 +14,7 @@ SIZES = (1, 3, 2, 4, 3, 2)
 NAMES = ("color", "shape", "scale", "orientation", "posX", "posY")
 
 
-def write_grid(path, sizes=SIZES, shuffle=False, metadata=True):
+def write_grid(path, sizes=SIZES, shuffle=False):
     classes = np.array(list(itertools.product(*[range(n) for n in sizes])), dtype=np.int64)
     if shuffle:
         classes = classes[::-1].copy()
@@ -22,8 +22,8 @@ def write_grid(path, sizes=SIZES, shuffle=False, metadata=True):
     for i, c in enumerate(classes):  # encode the classes in the first pixels
         imgs[i, 0, : len(c)] = c % 2
         imgs[i, 1, : len(c)] = c // 2 % 2
-    extra = {"metadata": np.array({"latents_names": NAMES, "latents_sizes": np.array(sizes)}, dtype=object)} if metadata else {}
-    np.savez_compressed(path, imgs=imgs, latents_classes=classes, latents_values=classes.astype(float), **extra)
+    metadata = np.array({"latents_names": NAMES, "latents_sizes": np.array(sizes)}, dtype=object)
+    np.savez_compressed(path, imgs=imgs, latents_classes=classes, latents_values=classes.astype(float), metadata=metadata)
     return classes, imgs
 
 
@@ -39,11 +39,6 @@ def test_observations_match_their_factors(tmp_path):
     idx = data.indices_from_factors(factors)
     np.testing.assert_array_equal(classes[idx][:, 1:], factors)
     np.testing.assert_array_equal(obs[..., 0], imgs[idx] * 255)
-
-
-def test_sizes_without_metadata_come_from_the_classes(tmp_path):
-    write_grid(tmp_path / "d.npz", metadata=False)
-    assert DSprites(tmp_path / "d.npz").factors_num_values == [3, 2, 4, 3, 2]
 
 
 def test_grid_out_of_c_order_is_rejected(tmp_path):

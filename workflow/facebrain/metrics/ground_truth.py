@@ -67,56 +67,44 @@ class GroundTruthData:
 
 
 class DSprites(GroundTruthData):
-    """dSprites from its npz (``imgs`` (N, 64, 64) in {0, 1}, ``latents_classes`` (N, 6), ``metadata``).
+    """dSprites from its npz, read by :class:`facebrain.datasets.dsprites.DSprites`.
 
     The factors are the latents with more than one level, in file order
     (shape, scale, orientation, posX, posY for the real file; color has one
-    level). Observations are uint8 (n, 64, 64, 1) in {0, 255}.
+    level); their sizes come from the file's metadata. Observations are uint8
+    (n, 64, 64, 1) in {0, 255}, as in the prepared data set.
 
     Parameters
     ----------
-    npz_path : path of ``dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz`` (or a stand-in with the same keys).
+    npz_path : path of ``dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz`` (or a regenerated one).
     """
 
     def __init__(self, npz_path: str | Path):
+        from facebrain.datasets.dsprites import DSprites as DSpritesReader
+
         self.path = Path(npz_path)
-        try:
-            data = np.load(self.path, allow_pickle=True, encoding="latin1")
-            classes = np.asarray(data["latents_classes"], dtype=np.int64)
-            metadata = data["metadata"][()] if "metadata" in data.files else {}
-            imgs = data["imgs"]
-        except (OSError, ValueError, KeyError) as exc:
-            raise DataError(self.path, f"cannot read dSprites npz ({exc})") from exc
-        if classes.ndim != 2 or imgs.ndim != 3 or len(imgs) != len(classes):
-            raise DataError(self.path, f"imgs {imgs.shape} and latents_classes {classes.shape} do not match")
-        names = list(metadata.get("latents_names", [f"factor{i}" for i in range(classes.shape[1])]))
-        sizes = np.asarray(metadata.get("latents_sizes", classes.max(axis=0) + 1), dtype=np.int64)
-        if len(names) != classes.shape[1] or len(sizes) != classes.shape[1]:
-            raise DataError(self.path, f"metadata names {len(names)} latents but latents_classes has {classes.shape[1]} columns")
-        if int(np.prod(sizes)) != len(imgs):
-            raise DataError(self.path, f"latent sizes {sizes.tolist()} give {int(np.prod(sizes))} images, the file has {len(imgs)}")
-        self.latents_sizes = sizes
-        self.latents_bases = np.concatenate([np.cumprod(sizes[::-1])[::-1][1:], [1]]).astype(np.int64)
-        if not np.array_equal(classes @ self.latents_bases, np.arange(len(imgs))):
+        self.reader = DSpritesReader(self.path)
+        sizes = self.reader.latents_sizes
+        if not np.array_equal(self.reader.index(self.reader.latents_classes), np.arange(self.reader.n)):
             raise DataError(self.path, "latents_classes are not the C-ordered grid over latents_sizes")
+        names = [str(n) for n in self.reader.metadata.get("latents_names", [f"factor{i}" for i in range(len(sizes))])]
         self.factor_columns = [i for i, n in enumerate(sizes) if n > 1]
-        self.fixed_classes = classes[0]
-        self.factor_names = [str(names[i]) for i in self.factor_columns]
+        self.fixed_classes = self.reader.latents_classes[0]
+        self.factor_names = [names[i] for i in self.factor_columns]
         self.factors_num_values = [int(sizes[i]) for i in self.factor_columns]
-        self.observation_shape = (imgs.shape[1], imgs.shape[2], 1)
-        self.images = imgs
-        logger.info("dSprites %s: %d images, factors %s", self.path, len(imgs), dict(zip(self.factor_names, self.factors_num_values)))
+        self.observation_shape = (64, 64, 1)
+        logger.info("dSprites %s: %d images, factors %s", self.path, self.reader.n, dict(zip(self.factor_names, self.factors_num_values)))
 
     def indices_from_factors(self, factors: np.ndarray) -> np.ndarray:
         """Row indices in the npz of factor classes ``factors`` (n, F); int64 (n,)."""
         full = np.tile(self.fixed_classes, (len(factors), 1))
         full[:, self.factor_columns] = factors
-        return full @ self.latents_bases
+        return self.reader.index(full)
 
     def sample_observations_from_factors(self, factors: np.ndarray, random_state: np.random.Generator) -> np.ndarray:
         """Images of factor classes ``factors`` (n, F); uint8 (n, 64, 64, 1) in {0, 255}."""
-        imgs = self.images[self.indices_from_factors(np.asarray(factors, dtype=np.int64))]
-        return (imgs[..., None] * 255).astype(np.uint8)
+        imgs = self.reader.images(self.indices_from_factors(np.asarray(factors, dtype=np.int64)))
+        return imgs[..., None] * np.uint8(255)
 
 
 class SynthFaces(GroundTruthData):
