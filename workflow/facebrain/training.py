@@ -1,0 +1,312 @@
+"""The generic training loop of every model kind, with exact resume.
+
+``train_model`` (the `train_model` rule's one call) builds the model named by a
+spec (:mod:`facebrain.models.registry`), draws batches with the sampler the
+model asks for (:data:`SAMPLERS`, keyed by the model's ``batch_kind``), lets
+the model take its optimisation step (``training_step``) and logs the losses
+it returns. Closed-form kinds (``trained_by = "fit"``) are fitted once instead.
+
+Resume: every ``checkpoint_every`` steps the loop writes, atomically,
+``checkpoint.pt`` beside the model: step, model and optimiser states, the RNG
+states (torch CPU and CUDA, Python, and the numpy Generator that drives the
+batch stream) and the log rows so far. A killed job, rerun, continues from the
+last checkpoint and, on CPU, ends with exactly the weights of an uninterrupted
+run. A checkpoint whose fingerprint (spec, train settings, seed, data
+checksum) differs from the job's is ignored. Checkpoints hold only tensors and
+primitive containers and are read with ``torch.load(weights_only=True)``.
+
+New batch kinds: ``@register_sampler("pairs") def sample_pairs(pool, batch_size, rng)``
+returning whatever the model's ``training_step`` takes; draw all randomness
+from ``rng`` (a ``numpy.random.Generator``) so resume stays exact.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from tqdm import tqdm
+
+from facebrain.device import resolve_device
+from facebrain.errors import DataError
+from facebrain.io import atomic_path, write_json, write_table
+from facebrain.models.registry import LatentModel, build_model, resolve_spec
+from facebrain.provenance import config_hash, file_sha256
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_NAME = "checkpoint.pt"
+"""File name of the resume checkpoint, written next to ``model.pt``."""
+MODEL_FORMAT = 1
+"""Version of the ``model.pt`` layout (see :func:`save_model`)."""
+EVAL_BATCH = 256
+"""Images per batch when evaluating (the TC estimate is per batch)."""
+SPLIT_TRAIN, SPLIT_TEST = 0, 2
+
+
+def training_seed(master_seed: int, model_seed: int) -> int:
+    """The seed of one training run, from the config's master seed and the model's own seed."""
+    return int(np.random.SeedSequence([int(master_seed), int(model_seed)]).generate_state(1)[0])
+
+
+@dataclass
+class TrainPool:
+    """What samplers and ``fit`` draw from: an open dataset and its training indices.
+
+    Attributes
+    ----------
+    data : facebrain.datasets.prepared.PreparedData
+    indices : int64 (M,), indices of the training images in ``data``.
+    device : torch.device the batches go to.
+    """
+
+    data: Any
+    indices: np.ndarray
+    device: torch.device
+
+    @functools.cached_property
+    def images(self) -> np.ndarray:
+        """The training images, uint8 (M, 64, 64, C), read once into memory."""
+        return self.data.images(self.indices)
+
+    @functools.cached_property
+    def factors(self) -> np.ndarray:
+        """The training images' factors, float32 (M, F)."""
+        return self.data.factors[self.indices]
+
+    def batch(self, rows: np.ndarray) -> torch.Tensor:
+        """Images at positions ``rows`` of the pool as float (B, C, 64, 64) in [0, 1] on the device."""
+        tensor = torch.from_numpy(np.ascontiguousarray(self.images[rows])).to(self.device)
+        return tensor.permute(0, 3, 1, 2).float().div_(255.0)
+
+
+SAMPLERS: dict[str, Callable[[TrainPool, int, np.random.Generator], Any]] = {}
+"""batch kind -> ``sample(pool, batch_size, rng) -> batch``."""
+
+
+def register_sampler(batch_kind: str):
+    """Decorator registering a batch sampler under ``batch_kind``."""
+
+    def decorator(func):
+        SAMPLERS[batch_kind] = func
+        return func
+
+    return decorator
+
+
+@register_sampler("images")
+def sample_images(pool: TrainPool, batch_size: int, rng: np.random.Generator) -> torch.Tensor:
+    """A batch of ``batch_size`` distinct training images drawn uniformly: (B, C, 64, 64) in [0, 1]."""
+    n = len(pool.indices)
+    return pool.batch(rng.choice(n, size=batch_size, replace=n < batch_size))
+
+
+def _rng_state(stream: np.random.Generator) -> dict[str, Any]:
+    state = {"torch": torch.get_rng_state(), "python": random.getstate(), "stream": stream.bit_generator.state}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: Mapping[str, Any], stream: np.random.Generator) -> None:
+    torch.set_rng_state(state["torch"])
+    random.setstate(state["python"])
+    stream.bit_generator.state = state["stream"]
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _load_checkpoint(path: Path, fingerprint: str, device: torch.device) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    try:
+        ckpt = torch.load(path, map_location=device, weights_only=True)
+    except Exception as err:  # a corrupt checkpoint is not fatal: start over
+        log.warning("%s: unreadable checkpoint (%s); training from scratch", path, err)
+        return None
+    if ckpt.get("fingerprint") != fingerprint:
+        log.warning("%s: checkpoint of other settings; training from scratch", path)
+        return None
+    return ckpt
+
+
+def _save_checkpoint(path: Path, fingerprint, step, model, optimizers, stream, rows, accum) -> None:
+    ckpt = {
+        "fingerprint": fingerprint,
+        "step": step,
+        "model": model.state_dict(),
+        "optimizers": {name: opt.state_dict() for name, opt in optimizers.items()},
+        "rng": _rng_state(stream),
+        "rows": rows,
+        "accum": accum,
+    }
+    with atomic_path(path) as tmp:
+        torch.save(ckpt, tmp)
+
+
+def save_model(model: LatentModel, path: str | Path, name: str, spec: Mapping[str, Any], provenance: Mapping[str, Any] | None = None) -> None:
+    """Write ``model.pt`` atomically.
+
+    Layout (a dict of tensors and primitives, loadable with ``weights_only=True``):
+    ``format``, ``kind``, ``name``, ``spec`` (the resolved config spec),
+    ``init_config`` (constructor arguments), ``state_dict``, ``provenance``.
+    """
+    payload = {
+        "format": MODEL_FORMAT,
+        "kind": model.kind,
+        "name": name,
+        "spec": dict(spec),
+        "init_config": model.init_config(),
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "provenance": {k: str(v) for k, v in (provenance or {}).items()},
+    }
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def evaluate_model(model: LatentModel, data, indices: np.ndarray, device: torch.device) -> dict[str, float]:
+    """Average the model's per-image test losses (``model.evaluate``) over ``indices``.
+
+    Returns
+    -------
+    dict: loss name -> mean over images (nats per image); ``n_images``.
+    """
+    model.eval()
+    sums: dict[str, float] = {}
+    for start in range(0, len(indices), EVAL_BATCH):
+        chunk = indices[start : start + EVAL_BATCH]
+        x = torch.from_numpy(data.images(chunk)).to(device).permute(0, 3, 1, 2).float().div_(255.0)
+        with torch.no_grad():
+            losses = model.evaluate(x, ids=[str(i) for i in data.ids[chunk]])
+        for key, value in losses.items():
+            sums[key] = sums.get(key, 0.0) + value * len(chunk)
+    return {**{k: v / len(indices) for k, v in sums.items()}, "n_images": int(len(indices))}
+
+
+def train_model(
+    data: str | Path,
+    model_out: str | Path,
+    log_out: str | Path,
+    evaluation_out: str | Path,
+    name: str,
+    spec: Mapping[str, Any],
+    train: Mapping[str, Any],
+    seed: int,
+    device: str = "auto",
+    provenance: Mapping[str, Any] | None = None,
+) -> LatentModel:
+    """Train (or fit) one model on a prepared dataset; write the model, its log and its test losses.
+
+    Parameters
+    ----------
+    data : ``results/data/{dataset}.h5`` (:class:`facebrain.datasets.prepared.PreparedData`).
+    model_out : ``model.pt`` (see :func:`save_model`); ``checkpoint.pt`` lives beside it while training.
+    log_out : ``train_log.tsv``: one row per ``log_every`` steps: ``step``, the mean of each loss
+        the model logs over those steps (nats per image), ``images_per_s``.
+    evaluation_out : JSON with the test-split losses (nats per image) of the trained model.
+    name : the model's name in the config (``models:``).
+    spec : its spec (``kind`` and hyper-parameters).
+    train : the config's ``train`` settings: ``steps``, ``batch_size``, ``lr``,
+        ``checkpoint_every``, ``log_every``, ``eval_images``.
+    seed : the config's master seed (combined with the spec's ``seed``).
+    device : 'auto', 'cpu', 'cuda', ...
+
+    Returns
+    -------
+    the trained model (on ``device``, eval mode).
+    """
+    from facebrain.datasets.prepared import PreparedData
+
+    try:
+        resolve_spec(spec, name)  # a bad spec fails before any data is read
+    except ValueError as err:
+        raise DataError(model_out, str(err)) from err
+    device_t = resolve_device(device)
+    run_seed = training_seed(seed, int(spec.get("seed", 0)))
+    with PreparedData(data) as prepared:
+        model = build_model(spec, in_channels=prepared.channels, name=name).to(device_t)
+        train_idx, test_idx = prepared.indices(SPLIT_TRAIN), prepared.indices(SPLIT_TEST)
+        if len(train_idx) == 0:
+            raise DataError(data, "no training images (split == 0)")
+        pool = TrainPool(prepared, train_idx, device_t)
+        log.info("training %s (%s) on %s: %d training images, device %s, seed %d", name, model.kind, data, len(train_idx), device_t, run_seed)
+        if model.trained_by == "fit":
+            rows = _fit(model, pool, run_seed)
+        else:
+            rows = _optimise(model, pool, train, run_seed, Path(model_out).with_name(CHECKPOINT_NAME), _fingerprint(spec, train, run_seed, data))
+        eval_idx = test_idx if len(test_idx) else train_idx
+        if not len(test_idx):
+            log.warning("%s has no test split; evaluating on training images", data)
+        eval_idx = eval_idx[: int(train["eval_images"])]
+        evaluation = {"model": name, "kind": model.kind, "latent_dim": model.latent_dim, **evaluate_model(model, prepared, eval_idx, device_t)}
+    save_model(model, model_out, name, spec, provenance)
+    write_table(log_out, pd.DataFrame(rows))
+    write_json(evaluation_out, evaluation)
+    Path(model_out).with_name(CHECKPOINT_NAME).unlink(missing_ok=True)
+    log.info("test losses of %s: %s", name, evaluation)
+    return model
+
+
+def _fingerprint(spec, train, run_seed, data) -> str:
+    settings = {k: v for k, v in train.items() if k in ("steps", "batch_size", "lr")}
+    return config_hash({"spec": dict(spec), "train": settings, "seed": run_seed, "data": file_sha256(data)})
+
+
+def _fit(model: LatentModel, pool: TrainPool, run_seed: int) -> list[dict[str, Any]]:
+    from facebrain.seeding import seed_everything
+
+    rng = seed_everything(run_seed)
+    start = time.perf_counter()
+    model.fit(pool, rng)
+    elapsed = time.perf_counter() - start
+    model.eval()
+    return [{"step": 0, "images_per_s": len(pool.indices) / max(elapsed, 1e-9)}]
+
+
+def _optimise(model, pool, train, run_seed, checkpoint: Path, fingerprint: str) -> list[dict[str, Any]]:
+    from facebrain.seeding import seed_everything
+
+    steps, batch_size = int(train["steps"]), int(train["batch_size"])
+    every_ckpt, every_log = int(train["checkpoint_every"]), int(train["log_every"])
+    sampler = SAMPLERS.get(model.batch_kind)
+    if sampler is None:
+        raise ValueError(f"model kind '{model.kind}' asks for batch kind '{model.batch_kind}'; known: {sorted(SAMPLERS)}")
+    stream = seed_everything(run_seed)
+    model.train()
+    optimizers = model.configure_optimizers(float(train["lr"]))
+    rows: list[dict[str, Any]] = []
+    accum: dict[str, float] = {"_steps": 0}
+    start = 0
+    ckpt = _load_checkpoint(checkpoint, fingerprint, pool.device)
+    if ckpt is not None:
+        model.load_state_dict(ckpt["model"])
+        for name, opt in optimizers.items():
+            opt.load_state_dict(ckpt["optimizers"][name])
+        _set_rng_state(ckpt["rng"], stream)
+        start, rows, accum = int(ckpt["step"]), list(ckpt["rows"]), dict(ckpt["accum"])
+        log.info("resuming from %s at step %d of %d", checkpoint, start, steps)
+    tick = time.perf_counter()
+    for step in tqdm(range(start + 1, steps + 1), initial=start, total=steps, desc=f"train {model.kind}", mininterval=10):
+        losses = model.training_step(sampler(pool, batch_size, stream), optimizers)
+        for key, value in losses.items():
+            accum[key] = accum.get(key, 0.0) + float(value)
+        accum["_steps"] += 1
+        if step % every_log == 0 or step == steps:
+            now = time.perf_counter()
+            n = accum.pop("_steps")
+            rows.append({"step": step, **{k: v / n for k, v in accum.items()}, "images_per_s": n * batch_size / max(now - tick, 1e-9)})
+            log.info("step %d/%d %s", step, steps, {k: round(v, 2) for k, v in rows[-1].items() if k != "step"})
+            accum, tick = {"_steps": 0}, now
+        if step % every_ckpt == 0 and step < steps:
+            _save_checkpoint(checkpoint, fingerprint, step, model, optimizers, stream, rows, accum)
+    model.eval()
+    return rows
