@@ -1,0 +1,175 @@
+"""Figures of the encoding stage: voxelwise rho and beta maps (nilearn), reconstructions, group summaries."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from facebrain.io import atomic_path
+
+log = logging.getLogger(__name__)
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, out_png: str | Path) -> None:
+    with atomic_path(out_png) as tmp:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight")
+    _pyplot().close(fig)
+
+
+def _slices(img, n: int = 5) -> list[float]:
+    """z coordinates (mm) of ``n`` evenly spaced slices through the non-zero part of ``img``."""
+    data = np.asarray(img.dataobj)
+    data = data if data.ndim == 3 else np.abs(data).max(axis=3)
+    ks = np.flatnonzero(np.abs(data).sum(axis=(0, 1)) > 0)
+    ks = ks if ks.size else np.arange(data.shape[2])
+    picks = np.unique(np.linspace(ks.min(), ks.max(), n).round().astype(int))
+    return [float((img.affine @ [0, 0, k, 1])[2]) for k in picks]
+
+
+def plot_rho_map(rho_nii: str | Path, brain_mask_nii: str | Path, summary_json: str | Path, title: str, out_png: str | Path) -> None:
+    """Paper Fig. 4: voxelwise Spearman rho in the face-selective voxels on axial slices, with a colour bar."""
+    import nibabel as nib
+    from nilearn import plotting
+
+    from facebrain.encoding.tables import read_summary, stars
+
+    plt = _pyplot()
+    rho, bg = nib.load(str(rho_nii)), nib.load(str(brain_mask_nii))
+    summary = read_summary(summary_json)
+    fig = plt.figure(figsize=(12, 3.2))
+    vmax = max(float(np.abs(np.asarray(rho.dataobj)).max()), 1e-3)
+    plotting.plot_stat_map(
+        rho, bg_img=bg, display_mode="z", cut_coords=_slices(bg), cmap="RdBu_r", vmax=vmax, colorbar=True, figure=fig,
+        title=f"{title}: voxelwise Spearman rho (colour), mean {summary['rho']:.3f}{stars(summary['p'])} "
+        f"(p = {summary['p']:.4f}, {summary['n_voxels']} face-selective voxels)",
+        black_bg=False, draw_cross=False, annotate=True,
+    )
+    _save(fig, out_png)
+
+
+def plot_beta_maps(betas_nii: str | Path, selective_nii: str | Path, labels_tsv: str | Path, title: str, out_png: str | Path, min_abs_corr: float = 0.5) -> None:
+    """Paper Fig. 5/7: the beta map (% signal change per SD of the latent) of each labelled dimension.
+
+    One row per labelled dimension (:func:`facebrain.encoding.tables.labelled_dimensions`),
+    restricted to the face-selective voxels, axial slices, shared symmetric colour scale.
+    """
+    import nibabel as nib
+    from nilearn import image, plotting
+
+    from facebrain.encoding.tables import labelled_dimensions
+
+    plt = _pyplot()
+    betas, selective = nib.load(str(betas_nii)), nib.load(str(selective_nii))
+    dims = labelled_dimensions(labels_tsv, min_abs_corr)
+    inside = np.asarray(selective.dataobj) > 0
+    data = np.asarray(betas.dataobj)
+    if data.ndim == 3:
+        data = data[..., None]
+    fig = plt.figure(figsize=(12, 2.6 * max(1, len(dims)) + 0.4))
+    if not dims:
+        fig.text(0.5, 0.5, f"no latent dimension matches a known factor with |r| >= {min_abs_corr}", ha="center")
+    vmax = max(float(np.abs(data[inside]).max()) if inside.any() else 1.0, 1e-6)
+    cuts = _slices(selective)
+    for row, (factor, dim) in enumerate(dims.items()):
+        ax = fig.add_axes((0.0, 1 - (row + 1) / len(dims), 1.0, 0.9 / len(dims)))
+        img = image.new_img_like(selective, np.where(inside, data[..., dim], 0.0))
+        plotting.plot_stat_map(img, bg_img=selective, display_mode="z", cut_coords=cuts, cmap="RdBu_r", vmax=vmax, colorbar=True, axes=ax,
+                               title=f"dim {dim} ~ {factor}: beta (% signal change per SD)", black_bg=False, draw_cross=False)
+    fig.suptitle(f"{title}: beta maps of the labelled latent dimensions (face-selective voxels)", y=1.02)
+    _save(fig, out_png)
+
+
+def plot_reconstructions(model_path: str | Path, decoded_h5: str | Path, latents_h5: str | Path, bids_root: str | Path, subject: str, title: str, out_png: str | Path, device: str = "auto") -> None:
+    """VanRullen & Reddy Fig.: test faces (top), the model's reconstruction of their true latents
+    (middle) and the reconstruction of the latents decoded from the brain (bottom)."""
+    import h5py
+    from PIL import Image
+
+    from facebrain.datasets.faces import preprocess_face
+    from facebrain.encoding.glm import read_stimulus_latents
+    from facebrain.encoding.stimuli import subject_stimuli
+    from facebrain.latents import decode_latents
+
+    plt = _pyplot()
+    with h5py.File(decoded_h5, "r") as f:
+        decoded = f["decoded"][()]
+        tests = list(f["test_faces"].asstr()[()])
+    latents, _ = read_stimulus_latents(latents_h5)
+    names, _, paths = subject_stimuli(bids_root, subject)
+    path_of = dict(zip(names, paths))
+    truth = []
+    for name in tests:
+        with Image.open(path_of[name]) as img:
+            truth.append(preprocess_face(img.convert("RGB")))
+    own = decode_latents(model_path, np.stack([latents[t] for t in tests]), device=device)
+    brain = decode_latents(model_path, decoded, device=device)
+    rows = [("test face", np.stack(truth) / 255.0), ("model (true latents)", own), ("decoded from fMRI", brain)]
+    n = len(tests)
+    fig, axes = plt.subplots(3, n, figsize=(1.1 * n, 3.8), squeeze=False)
+    for r, (label, imgs) in enumerate(rows):
+        for c in range(n):
+            ax = axes[r, c]
+            ax.imshow(np.clip(imgs[c].squeeze(), 0, 1), cmap="gray" if imgs.shape[-1] == 1 else None)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if c == 0:
+                ax.set_ylabel(label, fontsize=7)
+            if r == 0:
+                ax.set_title(tests[c], fontsize=6)
+    fig.suptitle(f"{title}: reconstructions of the test faces")
+    _save(fig, out_png)
+
+
+def plot_group(table_csv: str | Path, value: str, chance: float | None, ylabel: str, title: str, out_png: str | Path) -> None:
+    """Group figure: ``value`` per model (bars: mean over subjects, dots: subjects, stars from each subject's p)."""
+    from facebrain.encoding.tables import stars
+
+    plt = _pyplot()
+    table = pd.read_csv(table_csv)
+    table = table[table.p.notna()]
+    models = list(dict.fromkeys(table.model))
+    subjects = list(dict.fromkeys(table.subject))
+    fig, ax = plt.subplots(figsize=(1.2 * len(models) + 2.5, 3.8))
+    means = table.groupby("model", sort=False)[value].mean().reindex(models)
+    ax.bar(range(len(models)), means, color="0.8", edgecolor="0.3", label="mean over subjects")
+    width = 0.6 / max(1, len(subjects))
+    for s, subject in enumerate(subjects):
+        rows = table[table.subject == subject].set_index("model").reindex(models)
+        x = np.arange(len(models)) - 0.3 + width * (s + 0.5)
+        ax.scatter(x, rows[value], s=18, zorder=3, label=subject)
+        for xi, v, p in zip(x, rows[value], rows.p):
+            if np.isfinite(v):
+                ax.annotate(stars(p), (xi, v), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=7)
+    if chance is not None:
+        ax.axhline(chance, color="k", ls="--", lw=0.8, label="chance")
+    ax.axhline(0, color="k", lw=0.5)
+    ax.set_xticks(range(len(models)), models, rotation=30, ha="right")
+    ax.set_xlabel("model")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=7, loc="best")
+    _save(fig, out_png)
+
+
+def plot_group_encoding(table1_csv: str | Path, out_png: str | Path) -> None:
+    """Pipeline step: results/figures/encoding_rho_group.png from results/table1.csv."""
+    plot_group(table1_csv, "rho", None, "mean Spearman rho (face-selective voxels)", "Encoding accuracy per model and subject (*** p < 0.001)", out_png)
+
+
+def plot_group_decoding(decoding_csv: str | Path, out_png: str | Path) -> None:
+    """Pipeline step: results/figures/decoding_group.png from results/tables/decoding.csv."""
+    plot_group(decoding_csv, "pairwise_accuracy", 0.5, "pairwise identification accuracy", "Decoding: pairwise identification of the test faces", out_png)
+

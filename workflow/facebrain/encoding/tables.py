@@ -1,0 +1,172 @@
+"""Tables of the encoding stage: Table 1 (encoding accuracy), decoding, beta-map overlap."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from facebrain.errors import DataError
+from facebrain.io import write_table, write_text
+
+log = logging.getLogger(__name__)
+
+
+def read_summary(path: str | Path) -> dict:
+    """Read a per-subject x model JSON summary; DataError if unreadable."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise DataError(path, f"cannot read summary JSON: {exc}") from exc
+
+
+def stars(p: float) -> str:
+    """Significance stars: *** p < 0.001, ** p < 0.01, * p < 0.05."""
+    return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
+
+
+def collect(summaries: Sequence[str | Path], subjects: Sequence[str], models: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
+    """One row per (subject, model) with ``columns`` taken from each summary JSON (same order as ``summaries``)."""
+    if not len(summaries) == len(subjects) == len(models):
+        raise ValueError("summaries, subjects and models must have the same length")
+    rows = []
+    for path, subject, model in zip(summaries, subjects, models):
+        summary = read_summary(path)
+        missing = [c for c in columns if c not in summary]
+        if missing:
+            raise DataError(path, f"summary lacks {missing}")
+        rows.append({"subject": subject, "model": model, **{c: summary[c] for c in columns}})
+    return pd.DataFrame(rows)
+
+
+def table1_markdown(table: pd.DataFrame) -> str:
+    """Table 1 laid out as in Soulos & Isik 2020: models as rows, subjects as columns, 'rho stars'."""
+    cells = table.assign(cell=[f"{r:.3f}{stars(p)}" for r, p in zip(table.rho, table.p)])
+    wide = cells.pivot(index="model", columns="subject", values="cell").reindex(index=list(dict.fromkeys(table.model)))
+    n_perm = ", ".join(str(n) for n in sorted(set(table.n_permutations)))
+    lines = [
+        "Table 1. Mean Spearman rho over face-selective voxels between predicted and measured responses "
+        f"to the held-out test faces ({n_perm} permutations of the test-face labels; *** p < 0.001, ** p < 0.01, * p < 0.05).",
+        "",
+        "| model | " + " | ".join(wide.columns) + " |",
+        "|---|" + "---:|" * len(wide.columns),
+    ]
+    lines += [f"| {model} | " + " | ".join(row.fillna("")) + " |" for model, row in wide.iterrows()]
+    return "\n".join(lines) + "\n"
+
+
+def write_table1(summaries: Sequence[str | Path], subjects: Sequence[str], models: Sequence[str], out_csv: str | Path, out_md: str | Path) -> pd.DataFrame:
+    """Pipeline step: results/table1.csv (subject, model, rho, p, n_voxels, n_permutations) and table1.md."""
+    table = collect(summaries, subjects, models, ["rho", "p", "n_voxels", "n_permutations"])
+    write_table(out_csv, table)
+    write_text(out_md, table1_markdown(table))
+    return table
+
+
+def write_decoding_table(
+    summaries: Sequence[str | Path], subjects: Sequence[str], models: Sequence[str], out_csv: str | Path, comparisons: Sequence[Sequence[str]] = ()
+) -> pd.DataFrame:
+    """Pipeline step: results/tables/decoding.csv.
+
+    One row per subject x model (pairwise_accuracy, p, gender_accuracy, n_voxels); for each
+    ``(a, b)`` in ``comparisons`` whose models are both present, one row per subject with model
+    ``'a - b'`` holding the differences of the accuracies (p left empty: the two models' p
+    are in their own rows).
+    """
+    table = collect(summaries, subjects, models, ["pairwise_accuracy", "p", "gender_accuracy", "n_voxels"])
+    rows = []
+    for a, b in comparisons:
+        if not {a, b} <= set(table.model):
+            continue
+        for subject, group in table.groupby("subject", sort=False):
+            ra, rb = group.set_index("model").loc[a], group.set_index("model").loc[b]
+            rows.append({"subject": subject, "model": f"{a} - {b}", "pairwise_accuracy": ra.pairwise_accuracy - rb.pairwise_accuracy,
+                         "p": np.nan, "gender_accuracy": ra.gender_accuracy - rb.gender_accuracy, "n_voxels": ra.n_voxels})
+    table = pd.concat([table, pd.DataFrame(rows)], ignore_index=True) if rows else table
+    write_table(out_csv, table)
+    return table
+
+
+def labelled_dimensions(labels_tsv: str | Path, min_abs_corr: float) -> dict[str, int]:
+    """factor -> the latent dim best matching it, from a models-stage ``*_dimension_labels.tsv``.
+
+    Each factor keeps its single best dim, and only if ``abs_corr >= min_abs_corr``.
+    """
+    try:
+        labels = pd.read_csv(labels_tsv, sep="\t")
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataError(labels_tsv, f"cannot read dimension labels: {exc}") from exc
+    missing = {"dim", "factor", "abs_corr"} - set(labels.columns)
+    if missing:
+        raise DataError(labels_tsv, f"missing column(s) {sorted(missing)}")
+    best = labels[labels.abs_corr >= min_abs_corr].sort_values("abs_corr", ascending=False).drop_duplicates("factor")
+    return {str(f): int(d) for f, d in zip(best.factor, best.dim)}
+
+
+def top_voxels(weights: np.ndarray, fraction: float) -> np.ndarray:
+    """(V,) bool: the ``fraction`` of voxels with the largest |weight| (at least one)."""
+    n = max(1, int(round(fraction * weights.size)))
+    keep = np.zeros(weights.size, bool)
+    keep[np.argsort(-np.abs(weights), kind="stable")[:n]] = True
+    return keep
+
+
+def dice(a: np.ndarray, b: np.ndarray) -> float:
+    """Dice coefficient of two boolean arrays (NaN when both are empty)."""
+    total = a.sum() + b.sum()
+    return float(2 * (a & b).sum() / total) if total else float("nan")
+
+
+def beta_overlap(W: np.ndarray, dims: dict[str, int], fraction: float) -> pd.DataFrame:
+    """Dice overlap of the top voxels of every pair of labelled dimensions.
+
+    Parameters
+    ----------
+    W : (K, V) latent weights over the face-selective voxels.
+    dims : factor -> latent dim (:func:`labelled_dimensions`).
+    fraction : share of voxels with the largest |beta| that form a dimension's map.
+
+    Returns
+    -------
+    DataFrame with factor_a, dim_a, factor_b, dim_b, dice, n_top.
+    """
+    tops = {f: top_voxels(W[d], fraction) for f, d in dims.items()}
+    rows = [
+        {"factor_a": fa, "dim_a": dims[fa], "factor_b": fb, "dim_b": dims[fb], "dice": dice(tops[fa], tops[fb]), "n_top": int(tops[fa].sum())}
+        for fa, fb in itertools.combinations(dims, 2)
+    ]
+    return pd.DataFrame(rows, columns=["factor_a", "dim_a", "factor_b", "dim_b", "dice", "n_top"])
+
+
+def write_beta_overlap(
+    glms: Sequence[str | Path],
+    brain_masks: Sequence[str | Path],
+    selective: Sequence[str | Path],
+    labels: Sequence[str | Path],
+    subjects: Sequence[str],
+    models: Sequence[str],
+    out_csv: str | Path,
+    top_fraction: float = 0.1,
+    min_abs_corr: float = 0.5,
+) -> pd.DataFrame:
+    """Pipeline step: results/tables/beta_overlap.csv, one row per subject x model x pair of labelled dims."""
+    import nibabel as nib
+
+    from facebrain.encoding.accuracy import selected_voxels
+    from facebrain.encoding.glm import read_glm
+
+    frames = []
+    for glm_h5, mask, sel, lab, subject, model in zip(glms, brain_masks, selective, labels, subjects, models, strict=True):
+        keep = selected_voxels(nib.load(str(mask)), nib.load(str(sel)))
+        dims = labelled_dimensions(lab, min_abs_corr)
+        frame = beta_overlap(read_glm(glm_h5)["W"][:, keep], dims, top_fraction)
+        frames.append(frame.assign(subject=subject, model=model))
+    columns = ["subject", "model", "factor_a", "dim_a", "factor_b", "dim_b", "dice", "n_top"]
+    table = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    write_table(out_csv, table)
+    return table
