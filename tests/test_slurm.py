@@ -1,0 +1,233 @@
+"""The pipeline runs through a real SLURM cluster (single node, on localhost).
+
+The fixture installs Debian's slurm-wlm, slurm-client and munge with apt-get
+when they are missing (as root; CI runs on a fresh machine), writes a minimal
+slurm.conf to /etc/slurm/slurm.conf, starts munged, slurmctld and slurmd, and
+stops them again by the pids in their pid files. The test runs smoke-preset
+targets with `--profile profiles/slurm-test` and with the local executor in
+two copies of the repository, checks that the jobs went through sbatch and
+that the outputs are equal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import copy_repo, run_snakemake
+
+pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
+
+SLURM_CONF = Path("/etc/slurm/slurm.conf")
+MARKER = "# facebrain single-node test cluster (tests/test_slurm.py)"
+PID_FILES = {
+    "munged": Path("/run/munge/munged.pid"),
+    "slurmctld": Path("/run/slurm/slurmctld.pid"),
+    "slurmd": Path("/run/slurm/slurmd.pid"),
+}
+CONF_TEXT = f"""{MARKER}
+ClusterName=facebrain
+SlurmctldHost=localhost
+AuthType=auth/munge
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+MpiDefault=none
+MinJobAge=300
+ReturnToService=2
+SlurmctldPidFile={PID_FILES["slurmctld"]}
+SlurmdPidFile={PID_FILES["slurmd"]}
+StateSaveLocation=/var/spool/slurmctld
+SlurmdSpoolDir=/var/spool/slurmd
+SlurmctldLogFile=/var/log/slurm/slurmctld.log
+SlurmdLogFile=/var/log/slurm/slurmd.log
+AccountingStorageType=accounting_storage/none
+JobAcctGatherType=jobacct_gather/none
+NodeName=localhost NodeAddr=127.0.0.1 CPUs=2 RealMemory=8000 State=UNKNOWN
+PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
+"""
+PROGRAMS = ("munged", "slurmctld", "slurmd", "sbatch", "squeue", "sinfo")
+PACKAGES = ("slurm-wlm", "slurm-client", "munge")
+# Smoke-preset targets run through SLURM: the job environment record and a
+# prepared dataset with the models/latents downstream of it (each one a job).
+TARGETS = ("results/provenance/environment.json", "results/data/dsprites.h5")
+# Provenance values that legitimately differ between two runs of the same job.
+VOLATILE = {"git_revision", "platform"}
+
+
+def _which(program: str) -> str | None:
+    return shutil.which(program) or shutil.which(program, path="/usr/sbin:/usr/bin:/sbin:/bin")
+
+
+def install_slurm() -> None:
+    """Install SLURM and munge with apt-get if a program is missing; skip where that is impossible."""
+    if all(_which(p) for p in PROGRAMS):
+        return
+    if shutil.which("apt-get") is None:
+        pytest.skip(f"SLURM is not installed ({', '.join(p for p in PROGRAMS if not _which(p))} missing) and apt-get is unavailable; install {' '.join(PACKAGES)} to run this test")
+    if os.geteuid() != 0:
+        pytest.skip(f"SLURM is not installed and installing {' '.join(PACKAGES)} with apt-get needs root")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, capture_output=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", *PACKAGES], check=True, env=env, capture_output=True)
+
+
+def _running_pid(name: str) -> int | None:
+    """The pid in ``name``'s pid file if that process is alive, else None."""
+    try:
+        pid = int(PID_FILES[name].read_text().split()[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return None
+    return pid
+
+
+def _start(name: str, command: list[str], timeout: float = 20) -> int:
+    """Start a daemon (it forks and writes its pid file); return its pid."""
+    subprocess.run(command, check=True, capture_output=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        pid = _running_pid(name)
+        if pid:
+            return pid
+        time.sleep(0.2)
+    raise RuntimeError(f"{name} did not write {PID_FILES[name]} within {timeout} s; see /var/log/slurm and /var/log/munge")
+
+
+def _stop(pid: int, timeout: float = 20) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.kill(pid, signal.SIGKILL)
+
+
+def _node_state() -> str:
+    proc = subprocess.run(["sinfo", "-h", "-N", "-o", "%T"], capture_output=True, text=True)
+    return proc.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def slurm_cluster():
+    """A running single-node SLURM cluster on localhost; stops what it started afterwards."""
+    install_slurm()
+    if os.geteuid() != 0:
+        pytest.skip("starting munged, slurmctld and slurmd needs root")
+    if SLURM_CONF.exists() and MARKER not in SLURM_CONF.read_text():
+        pytest.skip(f"{SLURM_CONF} belongs to another SLURM installation; not overwriting it")
+    wrote_conf = not SLURM_CONF.exists()
+    SLURM_CONF.parent.mkdir(parents=True, exist_ok=True)
+    SLURM_CONF.write_text(CONF_TEXT)
+    for folder in ("/run/munge", "/run/slurm", "/var/spool/slurmctld", "/var/spool/slurmd", "/var/log/slurm", "/var/log/munge", "/var/lib/munge"):
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    for folder in ("/run/munge", "/var/log/munge", "/var/lib/munge"):
+        shutil.chown(folder, "munge", "munge")
+    key = Path("/etc/munge/munge.key")
+    if not key.exists():
+        key.parent.mkdir(parents=True, exist_ok=True)
+        key.write_bytes(os.urandom(1024))
+        key.chmod(0o400)
+        shutil.chown(key, "munge", "munge")
+    commands = {
+        "munged": ["runuser", "-u", "munge", "--", _which("munged")],
+        "slurmctld": [_which("slurmctld")],
+        "slurmd": [_which("slurmd"), "-N", "localhost"],
+    }
+    started = []
+    try:
+        for name, command in commands.items():
+            if _running_pid(name) is None:
+                started.append(_start(name, command))
+        deadline = time.monotonic() + 60
+        while _node_state() != "idle":
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the SLURM node is '{_node_state()}', not idle, after 60 s; see /var/log/slurm/")
+            time.sleep(1)
+        yield
+    finally:
+        for pid in reversed(started):
+            _stop(pid)
+        if wrote_conf:
+            # With a slurm.conf but no controller, every `scontrol` (which the
+            # SLURM executor plugin calls when snakemake starts) waits ~10 s.
+            SLURM_CONF.unlink(missing_ok=True)
+
+
+def _same_h5(a: Path, b: Path) -> None:
+    with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
+        assert sorted(fa) == sorted(fb), a
+        for name in fa:
+            np.testing.assert_array_equal(fa[name][()], fb[name][()], err_msg=f"{a}:{name}")
+        attrs_a = {k: v for k, v in fa.attrs.items() if k not in VOLATILE}
+        attrs_b = {k: v for k, v in fb.attrs.items() if k not in VOLATILE}
+        assert attrs_a.keys() == attrs_b.keys(), a
+        for k in attrs_a:
+            np.testing.assert_array_equal(attrs_a[k], attrs_b[k], err_msg=f"{a}: attribute {k}")
+
+
+def _drop_volatile(obj):
+    if isinstance(obj, dict):
+        return {k: _drop_volatile(v) for k, v in obj.items() if k not in VOLATILE}
+    return obj
+
+
+def assert_same_output(a: Path, b: Path) -> None:
+    """Outputs are equal in content (HDF5 datasets and attributes, JSON, tables); provenance may differ in git revision."""
+    if a.suffix == ".h5":
+        _same_h5(a, b)
+    elif a.suffix == ".json":
+        assert _drop_volatile(json.loads(a.read_text())) == _drop_volatile(json.loads(b.read_text())), a
+    elif a.suffix in (".csv", ".tsv"):
+        sep = "\t" if a.suffix == ".tsv" else ","
+        pd.testing.assert_frame_equal(pd.read_csv(a, sep=sep), pd.read_csv(b, sep=sep))
+    else:
+        assert a.read_bytes() == b.read_bytes(), a
+
+
+def available_targets(workdir: Path) -> list[str]:
+    """The TARGETS whose rules exist in this checkout (other stages may not define theirs yet)."""
+    found = []
+    for target in TARGETS:
+        proc = run_snakemake(workdir, "-n", target, "--configfile", "presets/smoke.yaml", "--quiet", "rules", check=False)
+        if proc.returncode == 0:
+            found.append(target)
+    return found
+
+
+def test_smoke_targets_run_through_slurm_like_locally(slurm_cluster, tmp_path):
+    local = copy_repo(tmp_path / "local")
+    cluster = copy_repo(tmp_path / "cluster")
+    targets = available_targets(local)
+    assert targets, "no SLURM test target can be built in this checkout"
+    run_snakemake(local, "--cores", "2", *targets, "--configfile", "presets/smoke.yaml", timeout=600)
+    proc = run_snakemake(cluster, "--profile", "profiles/slurm-test", *targets, "--configfile", "presets/smoke.yaml", timeout=900)
+
+    submitted = [line for line in proc.stdout.splitlines() if "has been submitted with SLURM jobid" in line]
+    logs = sorted((cluster / ".snakemake" / "slurm_logs").rglob("*.log"))
+    assert submitted, proc.stdout[-4000:]
+    assert len(logs) == len(submitted), (logs, submitted)
+    for log in logs:
+        assert "SNAKEMAKE" in log.read_text(), f"{log} is not a snakemake job step log"
+    produced = [p.relative_to(local) for p in sorted((local / "results").rglob("*")) if p.is_file()]
+    assert {str(t) for t in targets} <= {str(p) for p in produced}
+    for rel in produced:
+        assert (cluster / rel).is_file(), f"{rel} was made locally but not on SLURM"
+        assert_same_output(local / rel, cluster / rel)
