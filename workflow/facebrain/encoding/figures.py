@@ -164,12 +164,7 @@ def plot_group(table_csv: str | Path, value: str, chance: float | None, ylabel: 
     _save(fig, out_png)
 
 
-def plot_group_encoding(table1_csv: str | Path, out_png: str | Path) -> None:
-    """Pipeline step: results/figures/encoding_rho_group.png from results/table1.csv."""
-    plot_group(table1_csv, "rho", None, "mean Spearman rho (face-selective voxels)", "Encoding accuracy per model and subject (*** p < 0.001)", out_png)
-
-
-def plot_group_decoding(decoding_csv: str | Path, out_png: str | Path) -> None:
-    """Pipeline step: results/figures/decoding_group.png from results/tables/decoding.csv."""
-    plot_group(decoding_csv, "pairwise_accuracy", 0.5, "pairwise identification accuracy", "Decoding: pairwise identification of the test faces", out_png)
-
+def plot_group_figures(table1_csv: str | Path, decoding_csv: str | Path, out_rho: str | Path, out_decoding: str | Path) -> None:
+    """Pipeline step: the group figures of encoding (from results/table1.csv) and decoding (results/tables/decoding.csv)."""
+    plot_group(table1_csv, "rho", None, "mean Spearman rho (face-selective voxels)", "Encoding accuracy per model and subject (*** p < 0.001)", out_rho)
+    plot_group(decoding_csv, "pairwise_accuracy", 0.5, "pairwise identification accuracy", "Decoding: pairwise identification of the test faces", out_decoding)

@@ -281,7 +281,7 @@ def fit_subject_glm(
     brain_mask_nii: str | Path,
     out_h5: str | Path,
     out_betas: str | Path,
-    excluded: Collection[str] = (),
+    audit: Sequence[str | Path] = (),
     hrf_model: str = "glover",
     high_pass: float = 0.01,
     voxel_chunk: int = 50_000,
@@ -291,18 +291,23 @@ def fit_subject_glm(
 
     Writes ``out_h5`` (every field of :class:`GlmFit`; voxels are those of ``brain_mask_nii``
     in C order) and ``out_betas``, a 4D NIfTI with one volume per latent dimension (W).
-    ``excluded`` lists test faces left out of the test set (the fmri stage's leakage audit).
+    ``audit`` holds the fmri stage's stimulus audit of the subject (or nothing): its leaked
+    test faces (also shown as training faces) are left out of the test set.
     """
     import nibabel as nib
 
+    from facebrain.fmri.audit import leaked_test_faces
     from facebrain.fmri.reader import BidsFmriDataset
     from facebrain.io import write_h5
     from facebrain.nifti import save_nifti
 
+    excluded: set[str] = set()
+    for path in audit:
+        excluded |= set(leaked_test_faces(path))
     runs = BidsFmriDataset(bids_root).runs(subject.removeprefix("sub-"), "faces")
     latents, _ = read_stimulus_latents(latents_h5)
     mask_img = nib.load(str(brain_mask_nii))
-    fit = fit_encoding_glm(runs, np.asarray(mask_img.dataobj) > 0, latents, set(excluded), hrf_model, high_pass, voxel_chunk)
+    fit = fit_encoding_glm(runs, np.asarray(mask_img.dataobj) > 0, latents, excluded, hrf_model, high_pass, voxel_chunk)
     fields = {k: v for k, v in vars(fit).items() if k != "n_runs"}
     fields["columns"] = np.asarray(fit.columns, dtype=object)
     fields["test_faces"] = np.asarray(fit.test_faces, dtype=object)

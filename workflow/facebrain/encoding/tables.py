@@ -153,8 +153,13 @@ def write_beta_overlap(
     out_csv: str | Path,
     top_fraction: float = 0.1,
     min_abs_corr: float = 0.5,
+    reliability_threshold: float | None = None,
 ) -> pd.DataFrame:
-    """Pipeline step: results/tables/beta_overlap.csv, one row per subject x model x pair of labelled dims."""
+    """Pipeline step: results/tables/beta_overlap.csv, one row per subject x model x pair of labelled dims.
+
+    The maps are taken over the voxels the encoding score uses (face-selective, and split-half
+    reliable when ``reliability_threshold`` is set).
+    """
     import nibabel as nib
 
     from facebrain.encoding.accuracy import selected_voxels
@@ -162,9 +167,9 @@ def write_beta_overlap(
 
     frames = []
     for glm_h5, mask, sel, lab, subject, model in zip(glms, brain_masks, selective, labels, subjects, models, strict=True):
-        keep = selected_voxels(nib.load(str(mask)), nib.load(str(sel)))
-        dims = labelled_dimensions(lab, min_abs_corr)
-        frame = beta_overlap(read_glm(glm_h5)["W"][:, keep], dims, top_fraction)
+        glm = read_glm(glm_h5)
+        keep = selected_voxels(nib.load(str(mask)), nib.load(str(sel)), glm["split_half_r"], reliability_threshold)
+        frame = beta_overlap(glm["W"][:, keep], labelled_dimensions(lab, min_abs_corr), top_fraction)
         frames.append(frame.assign(subject=subject, model=model))
     columns = ["subject", "model", "factor_a", "dim_a", "factor_b", "dim_b", "dice", "n_top"]
     table = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)

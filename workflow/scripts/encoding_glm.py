@@ -1,0 +1,7 @@
+from facebrain.encoding.glm import fit_subject_glm
+from facebrain.pipeline import run_step
+
+glm = snakemake.params.glm
+run_step(snakemake, fit_subject_glm, bids_root=snakemake.params.root, subject=snakemake.wildcards.subject, latents_h5=snakemake.input.latents,
+         brain_mask_nii=snakemake.input.brain_mask, out_h5=snakemake.output.glm, out_betas=snakemake.output.betas, audit=list(snakemake.input.audit),
+         hrf_model=glm["hrf_model"], high_pass=glm["high_pass"], voxel_chunk=glm["voxel_chunk"])
