@@ -310,3 +310,8 @@ def _optimise(model, pool, train, run_seed, checkpoint: Path, fingerprint: str) 
             _save_checkpoint(checkpoint, fingerprint, step, model, optimizers, stream, rows, accum)
     model.eval()
     return rows
+
+
+# Samplers defined beside their model kinds register here, once this module is
+# complete (a kind module cannot import this one: it is imported by the registry).
+from facebrain.models import pairs as _pairs  # noqa: E402,F401  ("pairs": the metrics stage's pair batches)

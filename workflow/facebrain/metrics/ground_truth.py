@@ -135,17 +135,25 @@ class SynthFaces(GroundTruthData):
         return np.stack([self.values[f][factors[:, f]] for f in range(self.num_factors)], axis=1)
 
     def _render_uncached(self, classes: tuple[int, ...]) -> np.ndarray:
-        from PIL import Image
-
-        from facebrain.datasets.faces import preprocess_face
-        from facebrain.datasets.synthfaces import render_face
-
-        values = {name: float(self.values[f][c]) for f, (name, c) in enumerate(zip(self.factor_names, classes))}
-        return preprocess_face(Image.fromarray(render_face(values)))
+        return render_faces(np.array([[self.values[f][c] for f, c in enumerate(classes)]]))[0]
 
     def sample_observations_from_factors(self, factors: np.ndarray, random_state: np.random.Generator) -> np.ndarray:
         """Rendered faces of factor classes ``factors`` (n, F); uint8 (n, 64, 64, 3)."""
         return np.stack([self._render(tuple(int(c) for c in row)) for row in np.asarray(factors, dtype=np.int64)])
+
+
+def render_faces(values: np.ndarray) -> np.ndarray:
+    """Render SynthFaces at factor values (n, 8) (columns in :data:`SYNTHFACES_FACTORS` order).
+
+    Returns uint8 (n, 64, 64, 3): :func:`facebrain.datasets.synthfaces.render_face`
+    then :func:`facebrain.datasets.faces.preprocess_face`, as the prepared data set.
+    """
+    from PIL import Image
+
+    from facebrain.datasets.faces import preprocess_face
+    from facebrain.datasets.synthfaces import render_face
+
+    return np.stack([preprocess_face(Image.fromarray(render_face(dict(zip(SYNTHFACES_FACTORS, map(float, row)))))) for row in values])
 
 
 def load_ground_truth(dataset: str, npz_path: str | Path | None = None, levels: int = 5) -> GroundTruthData:

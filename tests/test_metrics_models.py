@@ -1,0 +1,137 @@
+"""The metrics stage's model kinds (SVAE, GVAE, ML-VAE, explicit, VAE-GAN) and the pair sampler."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import torch
+
+from facebrain.datasets.prepared import PreparedData, write_prepared
+from facebrain.latents import encode_images
+from facebrain.models.grouped import GVAE, MLVAE, dimension_kl, shared_dimensions
+from facebrain.models.pairs import sample_pairs
+from facebrain.models.registry import build_model
+from facebrain.models.svae import pair_loss
+from facebrain.training import TrainPool, save_model
+
+
+@pytest.fixture(scope="module")
+def grid_pool(tmp_path_factory):
+    """A prepared data set of 3 x 4 x 2 factor levels (all combinations) rendered as bars."""
+    path = tmp_path_factory.mktemp("pairs") / "grid.h5"
+    classes = np.array(list(itertools.product(range(3), range(4), range(2))))
+    images = np.zeros((len(classes), 64, 64, 1), np.uint8)
+    for i, (a, b, c) in enumerate(classes):
+        images[i, 8 * a : 8 * a + 8, 10 * b : 10 * b + 10 + 20 * c] = 255
+    write_prepared(path, images, classes.astype(np.float32), ["a", "b", "c"], np.zeros(len(classes), np.int8), [str(i) for i in range(len(classes))])
+    data = PreparedData(path)
+    yield TrainPool(data, np.arange(len(classes)), torch.device("cpu"))
+    data.close()
+
+
+def test_pairs_from_a_grid_differ_in_the_changed_factor_only(grid_pool):
+    batch = sample_pairs(grid_pool, 64, np.random.default_rng(0))
+    assert batch.x1.shape == (64, 1, 64, 64) and batch.factor_names == ("a", "b", "c")
+    differs = (batch.y1 != batch.y2).numpy()
+    assert differs.sum(axis=1).tolist() == [1] * 64
+    assert np.array_equal(differs.argmax(axis=1), batch.changed.numpy())
+    assert not torch.equal(batch.x1, batch.x2)
+    assert batch.y1.mean().abs() < 0.5  # standardised over the pool
+
+
+def test_pairs_are_deterministic_given_the_generator(grid_pool):
+    a = sample_pairs(grid_pool, 16, np.random.default_rng(3))
+    b = sample_pairs(grid_pool, 16, np.random.default_rng(3))
+    assert torch.equal(a.x1, b.x1) and torch.equal(a.changed, b.changed)
+
+
+def test_pair_loss_rewards_change_in_the_forced_dimension_only():
+    mu1 = torch.zeros(1, 4)
+    forced = torch.tensor([[2.0, 0.0, 0.0, 0.0]])
+    spread = torch.tensor([[0.0, 2.0, 0.0, 0.0]])
+    changed = torch.tensor([0])
+    assert pair_loss(mu1, forced, changed).item() == pytest.approx(-4.0)
+    assert pair_loss(mu1, spread, changed).item() == pytest.approx(4.0 / 3.0)
+
+
+def test_adaptive_sharing_splits_at_the_middle_of_the_kl_range():
+    delta = torch.tensor([[0.1, 5.0, 0.2, 4.0]])
+    assert shared_dimensions(delta, adaptive=True, num_changed=1).tolist() == [[True, False, True, False]]
+    assert shared_dimensions(delta, adaptive=False, num_changed=1).tolist() == [[True, False, True, True]]
+
+
+def test_group_posteriors_average_or_multiply():
+    mu1, mu2 = torch.tensor([[0.0]]), torch.tensor([[2.0]])
+    lv1, lv2 = torch.log(torch.tensor([[1.0]])), torch.log(torch.tensor([[3.0]]))
+    mu, lv = GVAE.aggregate(mu1, lv1, mu2, lv2)
+    assert mu.item() == pytest.approx(1.0) and lv.exp().item() == pytest.approx(2.0)
+    mu, lv = MLVAE.aggregate(mu1, lv1, mu2, lv2)
+    assert lv.exp().item() == pytest.approx(0.75) and mu.item() == pytest.approx(0.5)
+    assert dimension_kl(mu1, lv1, mu1, lv1).item() == pytest.approx(0.0)
+
+
+SPECS = {
+    "svae": {"kind": "svae", "latent_dim": 5, "architecture": "dlib"},
+    "gvae": {"kind": "gvae", "latent_dim": 5},
+    "mlvae": {"kind": "mlvae", "latent_dim": 5, "adaptive": False},
+    "explicit": {"kind": "explicit", "latent_dim": 4, "factors": "b", "similarity": 1.0, "cycle": 1.0, "adversary": 0.5},
+}
+
+
+@pytest.mark.parametrize("name", SPECS)
+def test_pair_kinds_train_encode_and_reload(name, grid_pool, tmp_path):
+    torch.manual_seed(0)
+    model = build_model(SPECS[name], in_channels=1, name=name)
+    assert model.batch_kind == "pairs"
+    optimizers = model.configure_optimizers(1e-3)
+    before = [p.detach().clone() for p in model.encoder.parameters()]
+    for step in range(3):
+        logs = model.training_step(sample_pairs(grid_pool, 8, np.random.default_rng(step)), optimizers)
+    assert all(np.isfinite(v) for v in logs.values()), logs
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.encoder.parameters()))
+    model.eval()
+    save_model(model, tmp_path / "model.pt", name, SPECS[name])
+    images = grid_pool.images[:6]
+    mu, logvar = encode_images(tmp_path / "model.pt", images, [str(i) for i in range(6)], device="cpu")
+    with torch.no_grad():
+        expected, _ = model.encode(grid_pool.batch(np.arange(6)))
+    assert mu.shape == (6, model.latent_dim)
+    np.testing.assert_allclose(mu, expected.numpy(), rtol=1e-5, atol=1e-5)
+    assert model.decode(torch.from_numpy(mu)).shape == (6, 1, 64, 64)
+
+
+def test_explicit_latents_put_the_factor_dims_last(grid_pool):
+    model = build_model(SPECS["explicit"], in_channels=1)
+    assert model.latent_dim == 5 and model.content_dim == 4
+    _, logvar = model.encode(grid_pool.batch(np.arange(2)))
+    assert torch.isinf(logvar[:, 4]).all() and torch.isfinite(logvar[:, :4]).all()
+
+
+def test_explicit_names_an_unknown_factor(grid_pool):
+    model = build_model({**SPECS["explicit"], "factors": "yaw"}, in_channels=1)
+    with pytest.raises(ValueError, match="yaw"):
+        model.training_step(sample_pairs(grid_pool, 4, np.random.default_rng(0)), model.configure_optimizers(1e-3))
+
+
+def test_svae_needs_a_free_dimension(grid_pool):
+    model = build_model({"kind": "svae", "latent_dim": 3}, in_channels=1)
+    with pytest.raises(ValueError, match="latent_dim 3"):
+        model.training_step(sample_pairs(grid_pool, 4, np.random.default_rng(0)), model.configure_optimizers(1e-3))
+
+
+def test_vaegan_steps_all_three_networks(grid_pool):
+    torch.manual_seed(0)
+    model = build_model({"kind": "vaegan", "latent_dim": 8}, in_channels=1)
+    optimizers = model.configure_optimizers(1e-3)
+    assert set(optimizers) == {"encoder", "decoder", "discriminator"}
+    nets = [model.encoder, model.decoder, model.discriminator]
+    before = [[p.detach().clone() for p in net.parameters()] for net in nets]
+    logs = model.training_step(grid_pool.batch(np.arange(8)), optimizers)
+    assert all(np.isfinite(v) for v in logs.values())
+    for net, old in zip(nets, before):
+        assert any(not torch.equal(a, b) for a, b in zip(old, net.parameters()))
+    features, logits = model.discriminate(grid_pool.batch(np.arange(4)))
+    assert features.shape == (4, 1024) and logits.shape == (4,)
+    assert set(model.evaluate(grid_pool.batch(np.arange(4)))) == {"reconstruction", "kl", "llike"}

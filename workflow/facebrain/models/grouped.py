@@ -1,0 +1,100 @@
+"""Group-based weakly supervised VAEs: GVAE (Hosoya 2019) and ML-VAE (Bouchacourt et al. 2018).
+
+Each training pair (x1, x2) shares all factors but one. The posteriors of
+the *shared* latent dimensions are replaced by one group posterior, used by
+both images: GVAE averages the Gaussian parameters (mean of means, mean of
+variances); ML-VAE multiplies the two Gaussians (precision-weighted). Which
+dimensions are shared follows Locatello et al. (2020): with the per-dimension
+KL delta_k = KL(q(z_k|x1) || q(z_k|x2)), the adaptive variants share the
+dimensions with delta_k below tau = (max_k delta_k + min_k delta_k) / 2; the
+non-adaptive ones share all but the ``num_changed`` dimensions of largest
+delta_k. Loss: reconstructions of both images + beta * both KLs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+import torch.nn.functional as F
+
+from facebrain.models.registry import register_model
+from facebrain.models.vae import GaussianVAE, gaussian_kl
+
+if TYPE_CHECKING:
+    from facebrain.models.pairs import PairBatch
+
+
+def dimension_kl(mu1: torch.Tensor, logvar1: torch.Tensor, mu2: torch.Tensor, logvar2: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu1, exp(logvar1)) || N(mu2, exp(logvar2))) per dimension, (B, K), in nats."""
+    return 0.5 * (torch.exp(logvar1 - logvar2) + (mu2 - mu1) ** 2 * torch.exp(-logvar2) - 1.0 + logvar2 - logvar1)
+
+
+def shared_dimensions(delta: torch.Tensor, adaptive: bool, num_changed: int) -> torch.Tensor:
+    """Boolean (B, K): which latent dimensions each pair shares, from the per-dimension KL ``delta`` (B, K)."""
+    if adaptive:
+        tau = 0.5 * (delta.max(dim=1, keepdim=True).values + delta.min(dim=1, keepdim=True).values)
+        return delta < tau
+    top = delta.topk(num_changed, dim=1).indices
+    return ~torch.zeros_like(delta, dtype=torch.bool).scatter_(1, top, True)
+
+
+class GroupVAE(GaussianVAE):
+    """Shared training of GVAE and ML-VAE; subclasses define :meth:`aggregate`."""
+
+    hyperparameters = {**GaussianVAE.hyperparameters, "beta": 1.0, "adaptive": True, "num_changed": 1}
+    batch_kind = "pairs"
+
+    def __init__(self, in_channels: int, latent_dim: int = 10, architecture: str = "a1", beta: float = 1.0, adaptive: bool = True, num_changed: int = 1):
+        super().__init__(in_channels, latent_dim, architecture)
+        if not 1 <= int(num_changed) < latent_dim:
+            raise ValueError(f"num_changed must be in [1, latent_dim), got {num_changed}")
+        self.beta = float(beta)
+        self.adaptive = bool(adaptive)
+        self.num_changed = int(num_changed)
+
+    def init_config(self) -> dict:
+        return {**super().init_config(), "beta": self.beta, "adaptive": self.adaptive, "num_changed": self.num_changed}
+
+    @staticmethod
+    def aggregate(mu1, logvar1, mu2, logvar2) -> tuple[torch.Tensor, torch.Tensor]:
+        """The group posterior (mu, logvar), each (B, K), of two Gaussian posteriors."""
+        raise NotImplementedError
+
+    def training_step(self, batch: PairBatch, optimizers) -> dict[str, float]:
+        mu1, logvar1 = self.encoder(batch.x1)
+        mu2, logvar2 = self.encoder(batch.x2)
+        shared = shared_dimensions(dimension_kl(mu1, logvar1, mu2, logvar2).detach(), self.adaptive, self.num_changed)
+        mu_g, logvar_g = self.aggregate(mu1, logvar1, mu2, logvar2)
+        reconstruction = kl = 0.0
+        for x, mu, logvar in ((batch.x1, mu1, logvar1), (batch.x2, mu2, logvar2)):
+            mu = torch.where(shared, mu_g, mu)
+            logvar = torch.where(shared, logvar_g, logvar)
+            z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+            reconstruction = reconstruction + F.binary_cross_entropy_with_logits(self.decoder(z), x, reduction="sum") / (2 * x.shape[0])
+            kl = kl + gaussian_kl(mu, logvar).sum(dim=1).mean() / 2
+        loss = reconstruction + self.beta * kl
+        optimizers["vae"].zero_grad(set_to_none=True)
+        loss.backward()
+        optimizers["vae"].step()
+        return {"reconstruction": reconstruction.item(), "kl": kl.item(), "shared_dims": shared.float().sum(dim=1).mean().item(), "loss": loss.item()}
+
+
+@register_model("gvae")
+class GVAE(GroupVAE):
+    """GVAE: the group posterior averages the two posteriors' means and variances."""
+
+    @staticmethod
+    def aggregate(mu1, logvar1, mu2, logvar2):
+        return 0.5 * (mu1 + mu2), torch.log(0.5 * (torch.exp(logvar1) + torch.exp(logvar2)))
+
+
+@register_model("mlvae")
+class MLVAE(GroupVAE):
+    """ML-VAE: the group posterior is the normalised product of the two Gaussians."""
+
+    @staticmethod
+    def aggregate(mu1, logvar1, mu2, logvar2):
+        precision1, precision2 = torch.exp(-logvar1), torch.exp(-logvar2)
+        var = 1.0 / (precision1 + precision2)
+        return var * (mu1 * precision1 + mu2 * precision2), torch.log(var)

@@ -1,0 +1,70 @@
+"""SVAE (Romeo 2023): beta-VAE plus a pair loss on pairs that differ in one factor.
+
+For a pair (x1, x2) whose factor d differs, with posterior means z1, z2 (K dims),
+
+    L_pair = -(z1_d - z2_d)^2 + 1/(K-1) sum_{k != d} (z1_k - z2_k)^2,
+
+so the change shows in the *forced* dimension d and nowhere else. Factor c of
+the data set (in its ``factor_names`` order) is forced into latent dimension c;
+the remaining K - F dimensions are free. The loss is the beta-VAE loss of both
+images plus ``pair_weight`` times the batch mean of L_pair.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+
+from facebrain.models.registry import register_model
+from facebrain.models.vae import GaussianVAE
+
+if TYPE_CHECKING:
+    from facebrain.models.pairs import PairBatch
+
+
+def pair_loss(mu1: torch.Tensor, mu2: torch.Tensor, changed: torch.Tensor) -> torch.Tensor:
+    """Romeo's pair loss, averaged over the batch.
+
+    Parameters
+    ----------
+    mu1, mu2 : (B, K) posterior means of the two images of each pair.
+    changed : long (B,), the forced dimension of the factor that differs.
+
+    Returns
+    -------
+    scalar tensor.
+    """
+    diff2 = (mu1 - mu2) ** 2
+    forced = diff2.gather(1, changed[:, None]).squeeze(1)
+    others = (diff2.sum(dim=1) - forced) / (diff2.shape[1] - 1)
+    return (others - forced).mean()
+
+
+@register_model("svae")
+class SVAE(GaussianVAE):
+    """SVAE: beta-VAE on both images of each pair + ``pair_weight`` * :func:`pair_loss`."""
+
+    hyperparameters = {**GaussianVAE.hyperparameters, "beta": 4.0, "pair_weight": 1.0}
+    batch_kind = "pairs"
+
+    def __init__(self, in_channels: int, latent_dim: int = 10, architecture: str = "a1", beta: float = 4.0, pair_weight: float = 1.0):
+        super().__init__(in_channels, latent_dim, architecture)
+        self.beta = float(beta)
+        self.pair_weight = float(pair_weight)
+
+    def init_config(self) -> dict:
+        return {**super().init_config(), "beta": self.beta, "pair_weight": self.pair_weight}
+
+    def training_step(self, batch: PairBatch, optimizers) -> dict[str, float]:
+        n_factors = len(batch.factor_names)
+        if n_factors >= self.latent_dim:
+            raise ValueError(f"svae: latent_dim {self.latent_dim} must exceed the {n_factors} forced factor dimensions")
+        terms = self.forward_terms(torch.cat([batch.x1, batch.x2]))
+        mu1, mu2 = terms["mu"].chunk(2)
+        pair = pair_loss(mu1, mu2, batch.changed)
+        loss = terms["reconstruction"] + self.beta * terms["kl"] + self.pair_weight * pair
+        optimizers["vae"].zero_grad(set_to_none=True)
+        loss.backward()
+        optimizers["vae"].step()
+        return {"reconstruction": terms["reconstruction"].item(), "kl": terms["kl"].item(), "pair": pair.item(), "loss": loss.item()}
