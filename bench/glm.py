@@ -1,0 +1,109 @@
+"""Time and peak memory of the subject-level encoding GLM (facebrain.encoding.glm.fit_encoding_glm).
+
+Writes synthetic task-faces runs (gzipped NIfTI, events with training faces
+every 3 s, test faces, one-backs, 15 confounds) to a temporary folder and fits
+the GLM. Scales:
+
+* demo: the simulated demo's counts (9 runs x ~110 volumes, ~25k voxels, K = 24);
+* real: ds001761 per subject is ~100 runs x 200 volumes x ~200k voxels. Writing
+  100 such runs (16 GB of BOLD) is too slow for a benchmark, so ``--real-runs``
+  runs (default 3) are fitted and the time is extrapolated linearly to 100 runs;
+  memory does not grow with the number of runs (one run in memory at a time plus
+  P x V running sums), so the measured peak is the real-scale peak.
+
+Peak memory is the process's maximum resident set size (ru_maxrss), measured in
+a fresh child process per scale.
+
+Usage: .venv/bin/python bench/glm.py [--scale demo|real|both] [--real-runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import resource
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SCALES = {"demo": {"runs": 9, "volumes": 110, "grid": (32, 32, 25), "K": 24}, "real": {"runs": 100, "volumes": 200, "grid": (64, 64, 49), "K": 24}}
+
+
+@dataclass
+class Run:
+    bold: Path
+    events: pd.DataFrame
+    confounds: pd.DataFrame
+    tr: float = 2.0
+
+
+def make_runs(folder: Path, n_runs: int, n_vol: int, grid, rng) -> tuple[list[Run], dict]:
+    import nibabel as nib
+
+    latents = {f"T{i:05d}.jpg": rng.normal(size=24) for i in range(n_runs * 60)}
+    tests = [f"F{i:02d}.jpg" for i in range(20)]
+    latents.update({t: rng.normal(size=24) for t in tests})
+    train = iter(sorted(latents)[: n_runs * 60])
+    runs = []
+    for r in range(n_runs):
+        rows, t = [], 6.0
+        while t < n_vol * 2.0 - 12:
+            k = len(rows)
+            if k % 6 == 5:
+                rows.append((t, 1.0, "test_face", tests[(r % 2) * 10 + (k // 6) % 10], 0))
+            else:
+                rows.append((t, 1.0, "train_face", next(train), int(k % 17 == 3)))
+            t += 3.0
+        events = pd.DataFrame(rows, columns=["onset", "duration", "trial_type", "stim_name", "oneback"])
+        data = (100 + rng.normal(size=grid + (n_vol,))).astype(np.float32)
+        path = folder / f"run{r:03d}.nii.gz"
+        nib.save(nib.Nifti1Image(data, np.eye(4)), path)
+        runs.append(Run(path, events, pd.DataFrame(rng.normal(size=(n_vol, 15)), columns=[f"c{i}" for i in range(15)])))
+    return runs, latents
+
+
+def fit_child(scale: str, n_runs: int, queue) -> None:
+    from facebrain.encoding.glm import fit_encoding_glm
+
+    cfg = SCALES[scale]
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        runs, latents = make_runs(Path(tmp), n_runs, cfg["volumes"], cfg["grid"], rng)
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        start = time.perf_counter()
+        fit = fit_encoding_glm(runs, np.ones(cfg["grid"], bool), latents)
+        elapsed = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    queue.put({"scale": scale, "runs_fitted": n_runs, "volumes": cfg["volumes"], "voxels": int(np.prod(cfg["grid"])), "regressors": len(fit.columns),
+               "seconds": elapsed, "peak_rss_mb": peak_mb, "rss_before_fit_mb": rss_before / 1024})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", choices=["demo", "real", "both"], default="both")
+    parser.add_argument("--real-runs", type=int, default=3)
+    args = parser.parse_args()
+    ctx = mp.get_context("spawn")
+    for scale in (["demo", "real"] if args.scale == "both" else [args.scale]):
+        n_runs = SCALES[scale]["runs"] if scale == "demo" else args.real_runs
+        queue = ctx.Queue()
+        proc = ctx.Process(target=fit_child, args=(scale, n_runs, queue))
+        proc.start()
+        res = queue.get()
+        proc.join()
+        per_run = res["seconds"] / n_runs
+        res["seconds_per_run"] = per_run
+        res["seconds_extrapolated_all_runs"] = per_run * SCALES[scale]["runs"]
+        print(json.dumps(res))
+        print(f"{scale}: {n_runs} runs x {res['volumes']} vols x {res['voxels']} voxels, {res['regressors']} task regressors: "
+              f"{res['seconds']:.1f} s ({per_run:.2f} s/run; {SCALES[scale]['runs']} runs -> {res['seconds_extrapolated_all_runs'] / 60:.1f} min), "
+              f"peak RSS {res['peak_rss_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
