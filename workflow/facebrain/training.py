@@ -41,6 +41,7 @@ from facebrain.errors import DataError
 from facebrain.io import atomic_path, write_json, write_table
 from facebrain.models.registry import LatentModel, build_model, resolve_spec
 from facebrain.provenance import config_hash, file_sha256
+from facebrain.seeding import seed_everything
 
 log = logging.getLogger(__name__)
 
@@ -233,6 +234,7 @@ def train_model(
     device_t = resolve_device(device)
     run_seed = training_seed(seed, int(spec.get("seed", 0)))
     with PreparedData(data) as prepared:
+        stream = seed_everything(run_seed)  # before building: the initial weights come from the seed
         model = build_model(spec, in_channels=prepared.channels, name=name).to(device_t)
         train_idx, test_idx = prepared.indices(SPLIT_TRAIN), prepared.indices(SPLIT_TEST)
         if len(train_idx) == 0:
@@ -240,9 +242,9 @@ def train_model(
         pool = TrainPool(prepared, train_idx, device_t)
         log.info("training %s (%s) on %s: %d training images, device %s, seed %d", name, model.kind, data, len(train_idx), device_t, run_seed)
         if model.trained_by == "fit":
-            rows = _fit(model, pool, run_seed)
+            rows = _fit(model, pool, stream)
         else:
-            rows = _optimise(model, pool, train, run_seed, Path(model_out).with_name(CHECKPOINT_NAME), _fingerprint(spec, train, run_seed, data))
+            rows = _optimise(model, pool, train, stream, Path(model_out).with_name(CHECKPOINT_NAME), _fingerprint(spec, train, run_seed, data))
         eval_idx = test_idx if len(test_idx) else train_idx
         if not len(test_idx):
             log.warning("%s has no test split; evaluating on training images", data)
@@ -261,10 +263,7 @@ def _fingerprint(spec, train, run_seed, data) -> str:
     return config_hash({"spec": dict(spec), "train": settings, "seed": run_seed, "data": file_sha256(data)})
 
 
-def _fit(model: LatentModel, pool: TrainPool, run_seed: int) -> list[dict[str, Any]]:
-    from facebrain.seeding import seed_everything
-
-    rng = seed_everything(run_seed)
+def _fit(model: LatentModel, pool: TrainPool, rng: np.random.Generator) -> list[dict[str, Any]]:
     start = time.perf_counter()
     model.fit(pool, rng)
     elapsed = time.perf_counter() - start
@@ -272,15 +271,12 @@ def _fit(model: LatentModel, pool: TrainPool, run_seed: int) -> list[dict[str, A
     return [{"step": 0, "images_per_s": len(pool.indices) / max(elapsed, 1e-9)}]
 
 
-def _optimise(model, pool, train, run_seed, checkpoint: Path, fingerprint: str) -> list[dict[str, Any]]:
-    from facebrain.seeding import seed_everything
-
+def _optimise(model, pool, train, stream: np.random.Generator, checkpoint: Path, fingerprint: str) -> list[dict[str, Any]]:
     steps, batch_size = int(train["steps"]), int(train["batch_size"])
     every_ckpt, every_log = int(train["checkpoint_every"]), int(train["log_every"])
     sampler = SAMPLERS.get(model.batch_kind)
     if sampler is None:
         raise ValueError(f"model kind '{model.kind}' asks for batch kind '{model.batch_kind}'; known: {sorted(SAMPLERS)}")
-    stream = seed_everything(run_seed)
     model.train()
     optimizers = model.configure_optimizers(float(train["lr"]))
     rows: list[dict[str, Any]] = []

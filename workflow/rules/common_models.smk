@@ -1,1 +1,170 @@
 # Helper functions of the models stage (paths, targets, config look-ups).
+#
+# Models are named specs in `models:` (kind + hyper-parameters). Any name
+# resolves through `model_spec`, including NAME-seedN (NAME's spec with seed
+# N) and the names `train.grid` expands to, so other stages can ask for any
+# model (or seed replicate) by file name:
+#   results/models/{model}/{dataset}/model.pt            (+ train_log.tsv, evaluation.json)
+#   results/latents/{model}/{dataset}.h5                 (mu, logvar, ids)
+#   results/latents/{model}/{dataset}_dimension_labels.tsv
+# A training job's params carry only that model's spec and the train
+# settings, so editing one model reruns only its own downstream jobs.
+
+import itertools
+import re
+
+# See fmri: nested $ref'd section defaults are filled by validating the section itself.
+validate(config["train"], "../schemas/train.schema.yaml")
+validate(config["models"], "../schemas/models.schema.yaml")
+
+ENCODE_ONLY_KINDS = ("oracle", "random")
+"""Kinds without a decoder (their classes set `decodable = False`; a unit test checks)."""
+TRAIN_SETTING_KEYS = ("steps", "batch_size", "lr", "checkpoint_every", "log_every", "eval_images")
+"""The `train:` entries a training job depends on (its params)."""
+SEED_SUFFIX = re.compile(r"^(?P<base>.+)-seed(?P<seed>[0-9]+)$")
+
+
+def _grid_value_label(value):
+    """'6.4' for 6.4, '24' for 24 or 24.0: grid values as they appear in model names."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
+
+
+def grid_models():
+    """Expand `train.grid` into {name: spec}: NAME_<key><value>_... for each grid point."""
+    grid = config["train"]["grid"]
+    if not grid:
+        return {}
+    keys = sorted(grid["axes"])
+    specs = {}
+    for values in itertools.product(*(grid["axes"][k] for k in keys)):
+        label = "_".join(f"{k.replace('_', '')}{_grid_value_label(v)}" for k, v in zip(keys, values))
+        specs[f"{grid['name']}_{label}"] = {**grid["base"], **dict(zip(keys, values))}
+    return specs
+
+
+MODEL_SPECS = {**config["models"], **grid_models()}
+
+
+def model_spec(name):
+    """The spec (dict: kind + hyper-parameters) of model ``name``; NAME-seedN gives NAME's spec with seed N."""
+    if name in MODEL_SPECS:
+        return dict(MODEL_SPECS[name])
+    match = SEED_SUFFIX.match(name)
+    if match and match["base"] in MODEL_SPECS:
+        return {**MODEL_SPECS[match["base"]], "seed": int(match["seed"])}
+    raise ValueError(f"model '{name}' is not in the config's `models:` (nor a grid model or NAME-seedN of one); known: {sorted(MODEL_SPECS)}")
+
+
+def model_is_decodable(name):
+    """Whether model ``name`` has a decoder (not oracle/random)."""
+    return model_spec(name)["kind"] not in ENCODE_ONLY_KINDS
+
+
+def train_settings():
+    """The `train:` entries every training job depends on."""
+    return {k: config["train"][k] for k in TRAIN_SETTING_KEYS}
+
+
+def spec_of_wildcards(wildcards):
+    """params of the training rule: the spec of {model}."""
+    return model_spec(wildcards.model)
+
+
+def prepared_data(wildcards):
+    """The prepared dataset a model of {dataset} trains on / is encoded on."""
+    return f"results/data/{wildcards.dataset}.h5"
+
+
+def model_path(model, dataset):
+    return f"results/models/{model}/{dataset}/model.pt"
+
+
+def evaluation_path(model, dataset):
+    return f"results/models/{model}/{dataset}/evaluation.json"
+
+
+def latents_path(model, dataset):
+    return f"results/latents/{model}/{dataset}.h5"
+
+
+def dimension_labels_path(model, dataset):
+    return f"results/latents/{model}/{dataset}_dimension_labels.tsv"
+
+
+def model_of_wildcards(wildcards):
+    """The trained model.pt of {model} on {dataset}."""
+    return model_path(wildcards.model, wildcards.dataset)
+
+
+def trained_pairs():
+    """(model, dataset) for every model of `train.models` on every dataset of `train.datasets`."""
+    return [(m, d) for d in config["train"]["datasets"] for m in config["train"]["models"]]
+
+
+def grid_pairs():
+    """(model, dataset) of every grid point and seed of `train.grid` ([] without a grid)."""
+    grid = config["train"]["grid"]
+    if not grid:
+        return []
+    return [(f"{name}-seed{seed}", grid["dataset"]) for name in grid_models() for seed in grid["seeds"]]
+
+
+def hparam_pairs():
+    """Rows of hparam_search.csv: the grid's models, or without a grid the trained decodable models."""
+    return grid_pairs() or [(m, d) for m, d in trained_pairs() if model_is_decodable(m) and model_spec(m)["kind"] != "pca"]
+
+
+def evaluations(pairs):
+    return [evaluation_path(m, d) for m, d in pairs]
+
+
+def reconstruction_inputs(wildcards):
+    """evaluation.json of every trained decodable model."""
+    return evaluations([(m, d) for m, d in trained_pairs() if model_is_decodable(m)])
+
+
+def hparam_inputs(wildcards):
+    """evaluation.json of every hparam_search row."""
+    return evaluations(hparam_pairs())
+
+
+def hparam_metric_inputs(wildcards):
+    """Per-model disentanglement metrics joined into hparam_search.csv.
+
+    The metrics stage opts in by defining `model_metrics_path(model, dataset)`
+    (a one-row JSON {metric: value} per model) in common_metrics.smk.
+    """
+    path_of = globals().get("model_metrics_path")
+    return [path_of(m, d) for m, d in hparam_pairs()] if path_of else []
+
+
+def correlation_inputs(wildcards):
+    """Latents of every trained model and the prepared datasets they encode."""
+    pairs = trained_pairs()
+    return {
+        "latents": [latents_path(m, d) for m, d in pairs],
+        "data": [f"results/data/{d}.h5" for _, d in pairs],
+    }
+
+
+def traversal_models():
+    """Models drawn as latent traversals (`train.traversal_models`, default every decodable trained model)."""
+    chosen = config["train"]["traversal_models"]
+    return [m for m in (config["train"]["models"] if chosen is None else chosen) if model_is_decodable(m)]
+
+
+def models_final_targets():
+    """The models stage's final targets (registered in models.smk)."""
+    pairs = trained_pairs()
+    targets = [model_path(m, d) for m, d in pairs]
+    targets += [p for m, d in pairs for p in (latents_path(m, d), dimension_labels_path(m, d))]
+    targets += [f"results/figures/traversals/{m}_{d}.png" for d in config["train"]["datasets"] for m in traversal_models()]
+    targets += ["results/tables/reconstruction_loss.csv", "results/tables/hparam_search.csv", "results/tables/latent_factor_correlation.csv"]
+    return targets
+
+
+def hparam_specs():
+    """params of the hparam table: model name -> dataset and spec of each row."""
+    return [{"model": m, "dataset": d, **model_spec(m)} for m, d in hparam_pairs()]

@@ -1,0 +1,238 @@
+"""Models stage: registry, losses, the training loop (exact resume), encode/decode API."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from facebrain.datasets.prepared import write_prepared
+from facebrain.errors import DataError
+from facebrain.latents import decode_latents, encode_images, write_latents
+from facebrain.models import MODEL_KINDS, build_model, resolve_spec
+from facebrain.models.factorvae import FactorVAE, permute_dims
+from facebrain.models.vae import total_correlation
+from facebrain.training import CHECKPOINT_NAME, train_model
+
+TRAIN = {"steps": 12, "batch_size": 8, "lr": 1e-3, "checkpoint_every": 4, "log_every": 3, "eval_images": 40}
+FACTOR_NAMES = ["scale", "posX", "posY"]
+
+
+def make_dataset(path, n=90, channels=1, seed=0):
+    """Squares of known scale and position on black: a tiny dSprites-like prepared file."""
+    rng = np.random.default_rng(seed)
+    factors = np.stack([rng.integers(4, 12, n), rng.integers(12, 52, n), rng.integers(12, 52, n)], axis=1).astype(np.float32)
+    images = np.zeros((n, 64, 64, channels), np.uint8)
+    for i, (s, x, y) in enumerate(factors.astype(int)):
+        images[i, y - s // 2 : y + s // 2 + 1, x - s // 2 : x + s // 2 + 1] = 255
+    split = np.r_[np.zeros(n - 30), np.ones(10), 2 * np.ones(20)].astype(np.int8)
+    write_prepared(path, images, factors, FACTOR_NAMES, split, [str(i) for i in range(n)])
+    return images, factors
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "dsprites.h5"
+    images, factors = make_dataset(path)
+    return path, images, factors
+
+
+def train(dataset_path, out_dir, kind, spec=None, train=TRAIN, seed=0):
+    out_dir.mkdir(parents=True, exist_ok=True)
+    spec = spec or {"kind": kind}
+    train_model(dataset_path, out_dir / "model.pt", out_dir / "train_log.tsv", out_dir / "evaluation.json", kind, spec, train, seed, "cpu")
+    return out_dir / "model.pt"
+
+
+def state(path):
+    return torch.load(path, weights_only=True)["state_dict"]
+
+
+def test_resumed_run_ends_with_the_weights_of_an_uninterrupted_run(dataset, tmp_path, monkeypatch):
+    path, _, _ = dataset
+    whole = state(train(path, tmp_path / "whole", "factorvae"))
+
+    original = FactorVAE.training_step
+    calls = {"n": 0}
+
+    def killed_after_six(self, batch, optimizers):
+        calls["n"] += 1
+        if calls["n"] > 6:
+            raise KeyboardInterrupt("simulated kill")
+        return original(self, batch, optimizers)
+
+    monkeypatch.setattr(FactorVAE, "training_step", killed_after_six)
+    with pytest.raises(KeyboardInterrupt):
+        train(path, tmp_path / "resumed", "factorvae")
+    assert (tmp_path / "resumed" / CHECKPOINT_NAME).exists()
+    assert not (tmp_path / "resumed" / "model.pt").exists()
+    ckpt = torch.load(tmp_path / "resumed" / CHECKPOINT_NAME, weights_only=True)
+    assert ckpt["step"] == 4
+
+    monkeypatch.setattr(FactorVAE, "training_step", original)
+    resumed = state(train(path, tmp_path / "resumed", "factorvae"))
+    assert resumed.keys() == whole.keys()
+    for key in whole:
+        assert torch.equal(whole[key], resumed[key]), key
+    assert not (tmp_path / "resumed" / CHECKPOINT_NAME).exists()
+    log_whole = pd.read_csv(tmp_path / "whole" / "train_log.tsv", sep="\t")
+    log_resumed = pd.read_csv(tmp_path / "resumed" / "train_log.tsv", sep="\t")
+    assert log_resumed["step"].tolist() == [3, 6, 9, 12]
+    pd.testing.assert_frame_equal(log_whole.drop(columns="images_per_s"), log_resumed.drop(columns="images_per_s"))
+
+
+def test_checkpoint_of_other_settings_is_ignored(dataset, tmp_path, monkeypatch):
+    path, _, _ = dataset
+    fresh = state(train(path, tmp_path / "fresh", "vae"))
+    out = tmp_path / "stale"
+    train(path, out, "vae", spec={"kind": "vae", "latent_dim": 4})
+    # a leftover checkpoint from another spec must not be resumed from
+    ckpt = torch.load(out / "model.pt", weights_only=True)
+    torch.save({"fingerprint": "other", "step": 8, "model": ckpt["state_dict"]}, out / CHECKPOINT_NAME)
+    again = state(train(path, out, "vae"))
+    for key in fresh:
+        assert torch.equal(fresh[key], again[key]), key
+
+
+def test_training_log_and_evaluation(dataset, tmp_path):
+    path, _, _ = dataset
+    model = train(path, tmp_path / "fvae", "factorvae")
+    log = pd.read_csv(tmp_path / "fvae" / "train_log.tsv", sep="\t")
+    assert {"step", "reconstruction", "kl", "tc", "discriminator", "loss", "images_per_s"} <= set(log.columns)
+    assert (log["images_per_s"] > 0).all()
+    evaluation = json.loads((tmp_path / "fvae" / "evaluation.json").read_text())
+    assert evaluation["n_images"] == 20  # the test split
+    # 4096 pixels: the Bernoulli NLL per image is positive and below 4096 * log(2) * a few
+    assert 0 < evaluation["reconstruction"] < 4096 * 2
+    payload = torch.load(model, weights_only=True)
+    assert payload["kind"] == "factorvae" and payload["spec"] == {"kind": "factorvae"}
+
+
+def test_a_spec_with_an_unknown_hyperparameter_names_it(dataset, tmp_path):
+    path, _, _ = dataset
+    with pytest.raises(DataError, match="gama"):
+        train(path, tmp_path / "bad", "factorvae", spec={"kind": "factorvae", "gama": 3})
+    assert not (tmp_path / "bad" / "model.pt").exists()
+    with pytest.raises(ValueError, match="unknown model kind 'nope'"):
+        resolve_spec({"kind": "nope"})
+    with pytest.raises(ValueError, match="must be an integer"):
+        resolve_spec({"kind": "vae", "latent_dim": 2.5})
+
+
+@pytest.mark.parametrize("kind", ["vae", "betavae", "factorvae", "btcvae", "dipvae_i", "dipvae_ii", "pca", "random"])
+def test_every_kind_trains_encodes_and_reloads(dataset, tmp_path, kind):
+    path, images, _ = dataset
+    model = train(path, tmp_path / kind, kind, spec={"kind": kind, "latent_dim": 6})
+    ids = [str(i) for i in range(10)]
+    mu, logvar = encode_images(model, images[:10], ids, device="cpu")
+    assert mu.shape == logvar.shape == (10, 6) and mu.dtype == np.float32
+    again, _ = encode_images(model, images[:10], ids, device="cpu", batch_size=3)
+    np.testing.assert_allclose(mu, again, rtol=1e-5, atol=1e-5)
+    if MODEL_KINDS[kind].decodable:
+        recon = decode_latents(model, mu, device="cpu")
+        assert recon.shape == (10, 64, 64, 1) and recon.min() >= 0 and recon.max() <= 1
+    else:
+        with pytest.raises(DataError, match="no decoder"):
+            decode_latents(model, mu, device="cpu")
+
+
+def test_pca_with_all_components_reconstructs_the_training_images(dataset, tmp_path):
+    path, images, _ = dataset
+    model = train(path, tmp_path / "pca", "pca", spec={"kind": "pca", "latent_dim": 1024})
+    assert torch.load(model, weights_only=True)["init_config"]["latent_dim"] == 60  # 60 training images
+    mu, logvar = encode_images(model, images[:5], [str(i) for i in range(5)], device="cpu")
+    assert np.isneginf(logvar).all()
+    np.testing.assert_allclose(decode_latents(model, mu, device="cpu"), images[:5] / 255.0, atol=1e-3)
+
+
+def test_oracle_returns_the_z_scored_factors_by_id(dataset, tmp_path):
+    path, images, factors = dataset
+    model = train(path, tmp_path / "oracle", "oracle")
+    ids = ["5", "70", "3"]
+    mu, _ = encode_images(model, images[[5, 70, 3]], ids, device="cpu")
+    train_f = factors[:60]
+    expected = (factors[[5, 70, 3]] - train_f.mean(0)) / train_f.std(0)
+    np.testing.assert_allclose(mu, expected, rtol=1e-4)
+    with pytest.raises(DataError, match="not in the oracle"):
+        encode_images(model, images[:1], ["no-such-id"], device="cpu")
+
+
+def test_encode_images_rejects_bad_input(dataset, tmp_path):
+    path, images, _ = dataset
+    model = train(path, tmp_path / "random", "random")
+    with pytest.raises(DataError, match=r"uint8 \(N, 64, 64, 1\)"):
+        encode_images(model, images[:2].astype(np.float32), ["0", "1"], device="cpu")
+    with pytest.raises(DataError, match="3 ids for 2 images"):
+        encode_images(model, images[:2], ["0", "1", "2"], device="cpu")
+    with pytest.raises(DataError, match="model file not found"):
+        encode_images(tmp_path / "missing.pt", images[:2], ["0", "1"])
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a torch file")
+    with pytest.raises(DataError, match="not a readable model file"):
+        encode_images(bad, images[:2], ["0", "1"])
+
+
+def test_latents_file_follows_the_dataset_order(dataset, tmp_path):
+    import h5py
+
+    path, images, _ = dataset
+    model = train(path, tmp_path / "vae", "vae")
+    write_latents(model, path, tmp_path / "latents.h5", device="cpu", provenance={"rule": "test"})
+    with h5py.File(tmp_path / "latents.h5", "r") as f:
+        mu, ids = f["mu"][:], [s.decode() for s in f["ids"][:]]
+        assert f.attrs["kind"] == "vae" and f.attrs["rule"] == "test"
+    assert ids == [str(i) for i in range(90)]
+    np.testing.assert_allclose(mu[:7], encode_images(model, images[:7], ids[:7], device="cpu")[0], atol=1e-5)
+
+
+@pytest.mark.parametrize("architecture", ["a1", "dlib"])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_architectures_map_64px_images_to_latents_and_back(architecture, channels):
+    model = build_model({"kind": "vae", "latent_dim": 7, "architecture": architecture}, in_channels=channels)
+    mu, logvar = model.encode(torch.rand(2, channels, 64, 64))
+    assert mu.shape == logvar.shape == (2, 7)
+    assert model.decode(mu).shape == (2, channels, 64, 64)
+    kernels = [m.kernel_size[0] for m in model.encoder.features if isinstance(m, torch.nn.Conv2d)]
+    assert kernels == ([4, 4, 2, 2] if architecture == "a1" else [4, 4, 4, 4])
+
+
+def test_vae_reconstruction_is_the_bernoulli_nll_summed_over_pixels():
+    torch.manual_seed(0)
+    model = build_model({"kind": "vae", "latent_dim": 3}, in_channels=1)
+    x = (torch.rand(4, 1, 64, 64) > 0.5).float()
+    terms = model.forward_terms(x)
+    p = torch.sigmoid(terms["logits"])
+    manual = -(x * torch.log(p) + (1 - x) * torch.log(1 - p)).sum() / 4
+    assert math.isclose(terms["reconstruction"].item(), manual.item(), rel_tol=1e-4)
+
+
+def test_total_correlation_separates_independent_from_dependent_codes():
+    torch.manual_seed(0)
+    mu = torch.randn(256, 4)
+    logvar = torch.full_like(mu, math.log(0.25))
+    independent = total_correlation(mu, mu, logvar).item()
+    dependent_mu = mu[:, :1].repeat(1, 4)
+    dependent = total_correlation(dependent_mu, dependent_mu, logvar).item()
+    assert abs(independent) < 1.0
+    assert dependent > independent + 2.0
+
+
+def test_permute_dims_keeps_each_marginal_and_breaks_the_joint():
+    torch.manual_seed(0)
+    z = torch.arange(64.0)[:, None].repeat(1, 3)
+    permuted = permute_dims(z)
+    for k in range(3):
+        assert sorted(permuted[:, k].tolist()) == z[:, k].tolist()
+    assert not torch.equal(permuted[:, 0], permuted[:, 1])
+
+
+def test_encode_only_kinds_match_the_rule_helpers():
+    from conftest import REPO
+
+    text = (REPO / "workflow/rules/common_models.smk").read_text()
+    encode_only = {kind for kind, cls in MODEL_KINDS.items() if not cls.decodable}
+    assert f'ENCODE_ONLY_KINDS = {tuple(sorted(encode_only))!r}' in text

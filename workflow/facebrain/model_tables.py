@@ -1,0 +1,74 @@
+"""The models stage's tables: test reconstruction loss and the hyper-parameter search."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from facebrain.errors import DataError
+from facebrain.io import write_table
+
+LOSS_COLUMNS = ("reconstruction", "kl", "tc")
+
+
+def _read_json(path: str | Path) -> dict[str, Any]:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as err:
+        raise DataError(path, f"not a readable JSON file ({err})") from err
+
+
+def _evaluation_rows(evaluations: Sequence[str | Path]) -> list[dict[str, Any]]:
+    """One row per ``results/models/{model}/{dataset}/evaluation.json`` (dataset from the path)."""
+    rows = []
+    for path in evaluations:
+        record = _read_json(path)
+        missing = [k for k in ("model", "kind", "latent_dim", "reconstruction", "n_images") if k not in record]
+        if missing:
+            raise DataError(path, f"evaluation lacks {missing} (only decodable models have a reconstruction loss)")
+        rows.append({"model": record["model"], "dataset": Path(path).parent.name, "kind": record["kind"], "latent_dim": record["latent_dim"],
+                     **{k: record.get(k) for k in LOSS_COLUMNS}, "n_images": record["n_images"]})
+    return rows
+
+
+def reconstruction_table(evaluations: Sequence[str | Path], out: str | Path) -> pd.DataFrame:
+    """Write ``reconstruction_loss.csv``: the test-set losses of every trained model.
+
+    Parameters
+    ----------
+    evaluations : the models' ``evaluation.json`` files.
+    out : CSV with ``model, dataset, kind, latent_dim, reconstruction, kl, tc, n_images``:
+        Bernoulli negative log-likelihood of the test images decoded from their posterior
+        means (nats per image, summed over pixels and channels), KL from the prior and the
+        total-correlation estimate (nats per image); empty for kinds without them (PCA).
+    """
+    table = pd.DataFrame(_evaluation_rows(evaluations))
+    write_table(out, table)
+    return table
+
+
+def hparam_table(evaluations: Sequence[str | Path], specs: Sequence[Mapping[str, Any]], metrics: Sequence[str | Path], out: str | Path) -> pd.DataFrame:
+    """Write ``hparam_search.csv``: one row per grid point and seed.
+
+    Parameters
+    ----------
+    evaluations : ``evaluation.json`` per row.
+    specs : per row, ``model``, ``dataset`` and the model's spec (kind, hyper-parameters, seed).
+    metrics : optional, per row, a JSON ``{metric: value}`` of the metrics stage (disentanglement
+        scores); joined as extra columns. Empty when the metrics stage provides none.
+    out : CSV with the spec's hyper-parameters, ``reconstruction``, ``kl``, ``tc`` and the metrics.
+    """
+    losses = pd.DataFrame(_evaluation_rows(evaluations)).drop(columns=["kind", "latent_dim"])
+    params = pd.DataFrame([dict(s) for s in specs])
+    table = params.merge(losses, on=["model", "dataset"], how="left", validate="one_to_one")
+    if metrics:
+        if len(metrics) != len(specs):
+            raise DataError(out, f"{len(metrics)} metrics files for {len(specs)} rows")
+        extra = pd.DataFrame([_read_json(p) for p in metrics]).drop(columns=["model", "dataset"], errors="ignore")
+        table = pd.concat([table.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
+    write_table(out, table)
+    return table
