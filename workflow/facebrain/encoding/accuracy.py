@@ -51,6 +51,24 @@ def selected_voxels(brain_mask_img, selective_img, split_half_r: np.ndarray | No
     return keep
 
 
+def load_selected_glm(glm_h5: str | Path, brain_mask_nii: str | Path, selective_nii: str | Path, reliability_threshold: float | None = None):
+    """Read a GLM file and the voxels it is evaluated on.
+
+    Returns
+    -------
+    (GLM fields (:func:`facebrain.encoding.glm.read_glm`), (V,) bool selected voxels
+    (:func:`selected_voxels`), the brain-mask image). Raises DataError when no voxel is selected.
+    """
+    import nibabel as nib
+
+    glm = read_glm(glm_h5)
+    mask_img = nib.load(str(brain_mask_nii))
+    keep = selected_voxels(mask_img, nib.load(str(selective_nii)), glm["split_half_r"], reliability_threshold)
+    if not keep.any():
+        raise DataError(selective_nii, "no face-selective voxel left to analyse (check the localizer threshold and reliability filter)")
+    return glm, keep, mask_img
+
+
 def evaluate_encoding(
     glm_h5: str | Path,
     brain_mask_nii: str | Path,
@@ -71,13 +89,7 @@ def evaluate_encoding(
     ``out_json`` (score, p, n_voxels, n_permutations, n_fdr_significant), ``out_rho``
     (NIfTI, rho in the selected voxels) and ``out_rho_fdr`` (rho where q < ``fdr_alpha``, else 0).
     """
-    import nibabel as nib
-
-    glm = read_glm(glm_h5)
-    mask_img = nib.load(str(brain_mask_nii))
-    keep = selected_voxels(mask_img, nib.load(str(selective_nii)), glm["split_half_r"], reliability_threshold)
-    if not keep.any():
-        raise DataError(selective_nii, "no face-selective voxel left to evaluate (check the localizer threshold)")
+    glm, keep, mask_img = load_selected_glm(glm_h5, brain_mask_nii, selective_nii, reliability_threshold)
     predicted = predict_test_responses(glm["W"][:, keep], glm["bias"][keep], glm["z_test"])
     result = spearman_permutation_test(predicted, glm["test_betas"][:, keep], n_permutations, np.random.default_rng(seed))
     significant, q = fdr_bh(result.voxel_p, fdr_alpha)

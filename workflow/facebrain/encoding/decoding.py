@@ -149,16 +149,11 @@ def decode_subject(
     Writes ``out_json`` (pairwise_accuracy, p, gender_accuracy, n_voxels, n_test_faces, ridge)
     and ``out_h5`` (decoded latents in the model's own units, ``test_faces``, the pairwise null).
     """
-    import nibabel as nib
-
-    from facebrain.encoding.accuracy import selected_voxels
-    from facebrain.encoding.glm import read_glm, read_stimulus_latents
+    from facebrain.encoding.accuracy import load_selected_glm
+    from facebrain.encoding.glm import read_stimulus_latents
     from facebrain.io import write_h5, write_json
 
-    glm = read_glm(glm_h5)
-    keep = selected_voxels(nib.load(str(brain_mask_nii)), nib.load(str(selective_nii)), glm["split_half_r"], reliability_threshold)
-    if not keep.any():
-        raise DataError(selective_nii, "no face-selective voxel to decode from")
+    glm, keep, _ = load_selected_glm(glm_h5, brain_mask_nii, selective_nii, reliability_threshold)
     decoded_z = decode_patterns(glm["test_betas"][:, keep], glm["W"][:, keep], glm["bias"][keep], ridge)
     rng = np.random.default_rng(seed)
     acc, p, null = pairwise_identification(decoded_z, glm["z_test"], n_permutations, rng)

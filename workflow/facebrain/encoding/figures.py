@@ -86,7 +86,7 @@ def plot_beta_maps(betas_nii: str | Path, selective_nii: str | Path, labels_tsv:
     for row, (factor, dim) in enumerate(dims.items()):
         ax = fig.add_axes((0.0, 1 - (row + 1) / len(dims), 1.0, 0.9 / len(dims)))
         img = image.new_img_like(selective, np.where(inside, data[..., dim], 0.0))
-        plotting.plot_stat_map(img, bg_img=selective, display_mode="z", cut_coords=cuts, cmap="RdBu_r", vmax=vmax, colorbar=True, axes=ax,
+        plotting.plot_stat_map(img, bg_img=selective, display_mode="z", cut_coords=cuts, cmap="RdBu_r", vmax=vmax, symmetric_cbar=True, colorbar=True, axes=ax,
                                title=f"dim {dim} ~ {factor}: beta (% signal change per SD)", black_bg=False, draw_cross=False)
     fig.suptitle(f"{title}: beta maps of the labelled latent dimensions (face-selective voxels)", y=1.02)
     _save(fig, out_png)
