@@ -189,12 +189,37 @@ def _drop_volatile(obj):
     return obj
 
 
+def _assert_same_object(a, b, where: str) -> None:
+    """Recursive equality of torch checkpoints: tensors/arrays exactly, containers item by item."""
+    import torch
+
+    if isinstance(a, torch.Tensor):
+        assert isinstance(b, torch.Tensor) and torch.equal(a, b), where
+    elif isinstance(a, np.ndarray):
+        np.testing.assert_array_equal(a, b, err_msg=where)
+    elif isinstance(a, dict):
+        a, b = _drop_volatile(a), _drop_volatile(b)
+        assert a.keys() == b.keys(), where
+        for key in a:
+            _assert_same_object(a[key], b[key], f"{where}[{key!r}]")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _assert_same_object(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, where
+
+
 def assert_same_output(a: Path, b: Path) -> None:
-    """Outputs are equal in content (HDF5 datasets and attributes, JSON, tables); provenance may differ in git revision."""
+    """Outputs are equal in content (HDF5 datasets and attributes, JSON, torch checkpoints, tables); provenance may differ in git revision."""
     if a.suffix == ".h5":
         _same_h5(a, b)
     elif a.suffix == ".json":
         assert _drop_volatile(json.loads(a.read_text())) == _drop_volatile(json.loads(b.read_text())), a
+    elif a.suffix == ".pt":
+        import torch
+
+        _assert_same_object(torch.load(a, weights_only=False), torch.load(b, weights_only=False), str(a))
     elif a.suffix in (".csv", ".tsv"):
         sep = "\t" if a.suffix == ".tsv" else ","
         pd.testing.assert_frame_equal(pd.read_csv(a, sep=sep), pd.read_csv(b, sep=sep))
