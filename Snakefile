@@ -10,6 +10,11 @@ configfile: "config.yaml"
 
 
 validate(config, "workflow/schemas/config.schema.yaml")
+# Defaults inside the $ref'd section schemas are not filled by the top-level
+# validation (jsonschema switches validator at a sub-schema's $schema), so
+# each section is validated again against its own schema, which fills them.
+for section in ("datasets", "models", "train", "fmri", "encoding", "metrics"):
+    validate(config[section], f"workflow/schemas/{section}.schema.yaml")
 
 
 report: "workflow/report/workflow.rst"
