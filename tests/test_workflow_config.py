@@ -34,3 +34,20 @@ def test_wrong_type_is_named_in_the_error():
     assert "'notanumber' is not of type 'integer'" in proc.stdout
     assert "instance['seed']" in proc.stdout
 
+
+
+SECTIONS = ("datasets", "models", "train", "fmri", "encoding", "metrics")
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_section_defaults_are_filled_from_the_schema(section):
+    """An empty section gets every top-level default its schema declares."""
+    import yaml
+    from snakemake.utils import validate
+
+    schema_path = REPO / "workflow" / "schemas" / f"{section}.schema.yaml"
+    schema = yaml.safe_load(schema_path.read_text())
+    declared = {key for key, sub in schema.get("properties", {}).items() if "default" in sub}
+    data: dict = {}
+    validate(data, str(schema_path))
+    assert declared <= set(data), f"{section}: defaults not filled for {sorted(declared - set(data))}"
