@@ -228,6 +228,27 @@ def download_dsprites(out: str | Path, url: str = URL) -> None:
     download(url, out, "git-sha1", GIT_SHA1)
 
 
+def obtain_dsprites(out: str | Path, source: str = "regenerate", url: str = URL, grid: Mapping[str, int] | None = None,
+                    provenance: Mapping[str, Any] | None = None) -> None:
+    """Produce the dSprites npz at ``out`` from ``source``.
+
+    Parameters
+    ----------
+    out : the npz path.
+    source : 'regenerate' (:func:`regenerate_dsprites`, offline) or 'download'
+        (:func:`download_dsprites`, verified by git blob sha1).
+    url : download URL.
+    grid : reduced grid when regenerating (see :func:`regenerate_dsprites`).
+    provenance : recorded in the regenerated file's metadata.
+    """
+    if source == "download":
+        download_dsprites(out, url)
+    elif source == "regenerate":
+        regenerate_dsprites(out, grid=grid, provenance=provenance)
+    else:
+        raise ValueError(f"dSprites source must be 'regenerate' or 'download', got {source!r}")
+
+
 class DSprites:
     """Read a dSprites npz (official or regenerated) with images kept bit-packed in memory.
 
