@@ -258,15 +258,15 @@ def render_face(factors: Mapping[str, float]) -> np.ndarray:
         paint(1 - _smoothstep(1.0, nos, 0.4), skin * 0.4)
     # mouth: the smile bends the line between the lips and widens it
     smile = f["smile"]
-    w = 0.27 + 0.07 * max(smile, 0)
+    w = 0.28 + 0.1 * max(smile, 0)
     t = np.clip(u / w, -1.2, 1.2)
-    centre = -0.55 + 0.10 * smile * t * t - 0.03 * smile
+    centre = -0.55 + 0.15 * smile * t * t - 0.05 * smile
     inside = np.abs(t) < 1
     taper = np.sqrt(np.clip(1 - t * t, 0, 1))
-    upper = 0.025 + 0.012 * taper
-    lower = 0.03 + 0.025 * taper
-    lips_rgb = skin * (0.75 - 0.15 * (1 - g)) + _LIPS * (0.25 + 0.15 * (1 - g))
-    open_h = 0.07 * max(smile - 0.25, 0) / 0.75 * taper
+    upper = 0.03 + 0.015 * taper
+    lower = 0.035 + 0.03 * taper
+    lips_rgb = skin * (0.7 - 0.15 * (1 - g)) + _LIPS * (0.3 + 0.15 * (1 - g))
+    open_h = 0.12 * max(smile - 0.25, 0) / 0.75 * taper
     lips = inside & (v < centre + upper + open_h / 2) & (v > centre - lower - open_h / 2)
     paint(lips, lips_rgb)
     gap = inside & (np.abs(v - centre) < np.maximum(open_h / 2, 0.006))
