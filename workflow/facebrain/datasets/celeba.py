@@ -168,7 +168,7 @@ class CelebALayout:
         if "image_id" not in frame.columns or frame.shape[1] < 2:
             raise DataError(self.factors_path, "expected an 'image_id' column followed by factor columns")
         frame = frame.set_index("image_id")
-        if frame.isna().any().any() or not all(np.issubdtype(t, np.number) for t in frame.dtypes):
+        if frame.isna().any().any() or not all(pd.api.types.is_numeric_dtype(t) for t in frame.dtypes):
             raise DataError(self.factors_path, "factor values must be numbers without gaps")
         return frame.astype(np.float32)
 
