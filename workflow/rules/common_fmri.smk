@@ -46,22 +46,26 @@ def fmri_subject_input(wildcards):
     return [FMRI_SIM_ROOT] if fmri_config()["source"] == "simulate" else [FMRI_DOWNLOAD_MANIFEST]
 
 
-def face_dataset_root():
-    """resources/<face_dataset>: the CelebA-layout folder the stimuli come from."""
-    return f"resources/{config['face_dataset']}"
-
-
 def face_dataset_input(wildcards):
-    """The face-dataset files the simulator reads (its attribute list and true factors)."""
-    root = face_dataset_root()
+    """The face dataset the simulator copies its stimuli from (the datasets stage's output)."""
     if config["face_dataset"] == "synthfaces":
-        return [f"{root}/factors.tsv", f"{root}/list_attr_celeba.txt"]
-    return [f"{root}/list_attr_celeba.txt"]
+        return [face_root("synthfaces")]
+    return celeba_files()
 
 
 def fmri_simulate_params():
     """The config entries the simulated dataset depends on."""
-    return {"seed": config["seed"], "face_dataset": config["face_dataset"], **fmri_config()["simulate"]}
+    return dict(fmri_config()["simulate"], seed=config["seed"], face_root=face_root(config["face_dataset"]))
+
+
+def fmri_download_params():
+    """The config entries the downloaded dataset depends on."""
+    return dict(fmri_config()["download"], space=fmri_config()["space"])
+
+
+def fmri_exclude_leaked():
+    """Whether the analysis leaves out training trials that show a test face (config fmri.exclude_leaked)."""
+    return bool(fmri_config()["exclude_leaked"])
 
 
 def fmri_audit_targets():

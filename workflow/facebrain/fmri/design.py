@@ -68,7 +68,7 @@ class Scale:
 
 
 SCALES = {
-    "smoke": Scale(subjects=2, sessions=2, faces_runs=2, loc_runs=1, train_per_run=30, oneback_per_run=3, imagery_from_session=2),
+    "smoke": Scale(subjects=2, sessions=2, faces_runs=3, loc_runs=2, train_per_run=30, oneback_per_run=3, imagery_from_session=2),
     "demo": Scale(subjects=4, sessions=3, faces_runs=3, loc_runs=3, train_per_run=45, oneback_per_run=4, imagery_from_session=3),
     "paper_like": Scale(subjects=4, sessions=8, faces_runs=11, loc_runs=2, train_per_run=88, oneback_per_run=8, imagery_from_session=5),
 }

@@ -117,6 +117,33 @@ def read_face_factors(face_root: str | Path, factor_names: Sequence[str]) -> tup
     return ids, values.to_numpy(np.float64), male
 
 
+class FaceImages:
+    """Image bytes of a CelebA-layout dataset, from ``img_align_celeba/`` or CelebA's ``img_align_celeba.zip``."""
+
+    def __init__(self, root: Path):
+        self.folder = root / "img_align_celeba"
+        self.zip_path = root / "img_align_celeba.zip"
+        self._zip = None
+        if not self.folder.is_dir() and not self.zip_path.is_file():
+            raise DataError(root, "no img_align_celeba/ folder or img_align_celeba.zip")
+
+    def read(self, image_id: str) -> bytes:
+        """The JPEG bytes of ``image_id`` ('000123.jpg'); DataError when absent."""
+        path = self.folder / image_id
+        if path.is_file():
+            return path.read_bytes()
+        if self.zip_path.is_file():
+            import zipfile
+
+            if self._zip is None:
+                self._zip = zipfile.ZipFile(self.zip_path)
+            try:
+                return self._zip.read(f"img_align_celeba/{image_id}")
+            except KeyError:
+                pass
+        raise DataError(path, "face image listed in the face dataset's factors but missing")
+
+
 def _read_attributes(path: Path) -> pd.DataFrame:
     """list_attr_celeba.txt (count line, attribute names, then 'file v1..vA') as a DataFrame with image_id."""
     lines = path.read_text().splitlines()
@@ -180,6 +207,7 @@ def simulate_dataset(
     sc = design.SCALES[scale]
     face_root, out = Path(face_root), Path(out)
     ids, values, male = read_face_factors(face_root, factors)
+    images = FaceImages(face_root)
     mean, sd = values.mean(0), values.std(0)
     if np.any(sd == 0):
         raise DataError(face_root / "factors.tsv", f"factor(s) {[f for f, s in zip(factors, sd) if s == 0]} are constant")
@@ -199,7 +227,7 @@ def simulate_dataset(
         for index, sub in enumerate(tqdm(design.subject_labels(sc.subjects), desc="simulated subjects", unit="subject")):
             rng = np.random.default_rng([seed, index])
             planted[f"sub-{sub}"] = _simulate_subject(
-                tmp, face_root, sub, index, sc, rng, ids, z, male, list(factors), mode, tuning_gain, face_gain,
+                tmp, images, sub, index, sc, rng, ids, z, male, list(factors), mode, tuning_gain, face_gain,
                 noise_sd, ar1, leaked_test_faces, duplicate_names, name_lines, provenance,
             )
         write_text(tmp / layout.IMAGE_NAMES, "\n".join(name_lines) + "\n")
@@ -217,7 +245,7 @@ def simulate_dataset(
     return out
 
 
-def _simulate_subject(root: Path, face_root: Path, sub: str, index: int, sc: design.Scale, rng: np.random.Generator,
+def _simulate_subject(root: Path, images: FaceImages, sub: str, index: int, sc: design.Scale, rng: np.random.Generator,
                       ids: list[str], z: np.ndarray, male: np.ndarray, factors: list[str], mode: str,
                       tuning_gain: float, face_gain: float, noise_sd: float, ar1: float, n_leaked: int, n_dupes: int,
                       name_lines: list[str], provenance) -> dict[str, Any]:
@@ -274,12 +302,9 @@ def _simulate_subject(root: Path, face_root: Path, sub: str, index: int, sc: des
             events = design.faces_run_events(rng, sub, global_run, train_names, shown_tests, sc.oneback_per_run, imagery, sc.fix_fraction)
             for name in train_names + shown_tests:
                 stim = layout.stimulus_file(sub, global_run, name)
-                src = face_root / "img_align_celeba" / ids[face_of[name]]
-                if not src.is_file():
-                    raise DataError(src, "face image listed in the face dataset's factors but missing")
                 dest = root / layout.STIMULI / stim
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(src, dest)
+                dest.write_bytes(images.read(ids[face_of[name]]))
                 name_lines.append(f"{stim} {ids[face_of[name]]}")
             sessions.append((ses, "faces", r + 1, events, global_run))
 
