@@ -216,7 +216,10 @@ class FmriRun:
     @functools.cached_property
     def events(self) -> pd.DataFrame:
         """Normalised events (see :func:`read_events`)."""
-        names = _cached_image_names(self.image_names_path) if self.image_names_path else None
+        names = None
+        if self.image_names_path:
+            st = self.image_names_path.stat()
+            names = _cached_image_names(self.image_names_path, st.st_mtime_ns, st.st_size)
         return read_events(self.events_path, names, self.image_names_path or "")
 
     @functools.cached_property
@@ -226,7 +229,8 @@ class FmriRun:
 
 
 @functools.lru_cache(maxsize=8)
-def _cached_image_names(path: Path) -> dict[str, str]:
+def _cached_image_names(path: Path, mtime_ns: int, size: int) -> dict[str, str]:
+    """read_image_names, cached per file version (the mapping is shared by all runs of a dataset)."""
     return read_image_names(path)
 
 
