@@ -62,3 +62,22 @@ def test_pairs_differ_in_exactly_the_named_factor(tmp_path):
     assert np.array_equal(np.argmax(diff, axis=1), changed)
     assert set(changed.tolist()) == {0, 2, 3}
     assert (f2 < np.array(data.factors_num_values)).all()
+
+
+def test_sampled_ground_truth_bins_continuous_factors_and_fixes_one():
+    from facebrain.metrics.ground_truth import SampledGroundTruth
+    from facebrain.metrics.mig import compute_mig
+
+    rng = np.random.default_rng(0)
+    values = np.column_stack([rng.uniform(-1, 1, 600), rng.integers(0, 2, 600)])
+    images = np.zeros((600, 64, 64, 1), np.uint8)
+    images[:, 0, 0, 0] = np.round((values[:, 0] + 1) * 100).astype(np.uint8)
+    images[:, 0, 1, 0] = values[:, 1] * 255
+    data = SampledGroundTruth(images, values, ["x", "glasses"], levels=4)
+    assert data.factors_num_values == [4, 2]
+    assert np.bincount(data.classes[:, 0]).tolist() == [150] * 4  # quantile bins
+    factors, obs = data.sample_fixed_factor(0, np.full(20, 2), rng)
+    assert (factors[:, 0] == 2).all()
+    assert np.array_equal(data.sample_observations_from_factors(factors, rng)[:, 0, 1], obs[:, 0, 1])
+    pixels = lambda o: o[:, 0, :2, 0].astype(float)  # noqa: E731
+    assert compute_mig(data, pixels, rng, num_train=600)["discrete_mig"] > 0.8

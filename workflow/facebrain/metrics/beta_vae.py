@@ -48,11 +48,10 @@ def _points(ground_truth_data, representation_function, random_state, batch_size
     features, labels = [], []
     for _ in range(num_points):
         k = int(random_state.integers(ground_truth_data.num_factors))
-        factors1 = ground_truth_data.sample_factors(batch_size, random_state)
-        factors2 = ground_truth_data.sample_factors(batch_size, random_state)
-        factors2[:, k] = factors1[:, k]
-        codes1 = representation(representation_function, ground_truth_data.sample_observations_from_factors(factors1, random_state))
-        codes2 = representation(representation_function, ground_truth_data.sample_observations_from_factors(factors2, random_state))
+        factors1, observations1 = ground_truth_data.sample(batch_size, random_state)
+        _, observations2 = ground_truth_data.sample_fixed_factor(k, factors1[:, k], random_state)
+        codes1 = representation(representation_function, observations1)
+        codes2 = representation(representation_function, observations2)
         features.append(np.mean(np.abs(codes1 - codes2), axis=0))
         labels.append(k)
     return np.array(features), np.array(labels)

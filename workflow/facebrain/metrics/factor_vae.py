@@ -60,9 +60,9 @@ def _points(ground_truth_data, representation_function, random_state, batch_size
     points = []
     for _ in range(num_points):
         k = int(random_state.integers(ground_truth_data.num_factors))
-        factors = ground_truth_data.sample_factors(batch_size, random_state)
-        factors[:, k] = factors[0, k]
-        codes = representation(representation_function, ground_truth_data.sample_observations_from_factors(factors, random_state))
+        fixed = np.full(batch_size, random_state.integers(ground_truth_data.factors_num_values[k]))
+        _, observations = ground_truth_data.sample_fixed_factor(k, fixed, random_state)
+        codes = representation(representation_function, observations)
         variances = np.var(codes[:, active_dims] / global_sd[active_dims], axis=0, ddof=1)
         points.append((int(active_dims[np.argmin(variances)]), k))
     return points

@@ -65,6 +65,15 @@ class GroundTruthData:
         factors = self.sample_factors(num, random_state)
         return factors, self.sample_observations_from_factors(factors, random_state)
 
+    def sample_fixed_factor(self, factor: int, classes: np.ndarray, random_state: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Draw len(classes) observations whose factor ``factor`` has class ``classes[i]``, the others random.
+
+        Returns factors (n, F) and observations (n, H, W, C).
+        """
+        factors = self.sample_factors(len(classes), random_state)
+        factors[:, factor] = classes
+        return factors, self.sample_observations_from_factors(factors, random_state)
+
 
 class DSprites(GroundTruthData):
     """dSprites from its npz, read by :class:`facebrain.datasets.dsprites.DSprites`.
@@ -142,6 +151,66 @@ class SynthFaces(GroundTruthData):
         return np.stack([self._render(tuple(int(c) for c in row)) for row in np.asarray(factors, dtype=np.int64)])
 
 
+class SampledGroundTruth(GroundTruthData):
+    """A finite sample of images with continuous factors, discretised into quantile bins.
+
+    For data sets without a factor grid to render from (the prepared SynthFaces
+    or CelebA images): a factor with more than ``levels`` distinct values is cut
+    at its quantiles into ``levels`` classes. Sampling draws images of the pool;
+    fixing a factor draws images of the pool in that factor's class (the other
+    factors follow their distribution in the pool, not a uniform grid).
+
+    Parameters
+    ----------
+    images : uint8 (N, 64, 64, C).
+    factors : float (N, F) factor values.
+    factor_names : the F names.
+    levels : classes per continuous factor.
+    """
+
+    def __init__(self, images: np.ndarray, factors: np.ndarray, factor_names: Sequence[str], levels: int = 5):
+        self.images = images
+        self.factor_names = list(factor_names)
+        factors = np.asarray(factors, dtype=np.float64)
+        columns = []
+        for col in factors.T:
+            values = np.unique(col)
+            if len(values) <= levels:
+                columns.append(np.searchsorted(values, col))
+            else:
+                edges = np.quantile(col, np.linspace(0, 1, levels + 1)[1:-1])
+                columns.append(np.searchsorted(edges, col, side="right"))
+        self.classes = np.stack(columns, axis=1).astype(np.int64)
+        self.factors_num_values = [int(c.max()) + 1 for c in self.classes.T]
+        self.observation_shape = tuple(images.shape[1:])
+        self._rows_of_class = [[np.flatnonzero(self.classes[:, f] == c) for c in range(n)] for f, n in enumerate(self.factors_num_values)]
+        self._rows_of_vector = {}
+        for row, vector in enumerate(map(tuple, self.classes)):
+            self._rows_of_vector.setdefault(vector, []).append(row)
+
+    def sample(self, num: int, random_state: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        rows = random_state.integers(len(self.classes), size=num)
+        return self.classes[rows], self.images[rows]
+
+    def sample_factors(self, num: int, random_state: np.random.Generator) -> np.ndarray:
+        """Class vectors of ``num`` images drawn from the pool (its joint distribution, not a grid)."""
+        return self.sample(num, random_state)[0]
+
+    def sample_observations_from_factors(self, factors: np.ndarray, random_state: np.random.Generator) -> np.ndarray:
+        """A random pool image with each class vector of ``factors`` (n, F) (ValueError if the pool has none)."""
+        rows = []
+        for vector in map(tuple, np.asarray(factors, dtype=np.int64)):
+            candidates = self._rows_of_vector.get(vector)
+            if not candidates:
+                raise ValueError(f"no image of the pool has factor classes {vector}")
+            rows.append(candidates[random_state.integers(len(candidates))])
+        return self.images[np.array(rows)]
+
+    def sample_fixed_factor(self, factor: int, classes: np.ndarray, random_state: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.array([pool[random_state.integers(len(pool))] for pool in (self._rows_of_class[factor][c] for c in classes)])
+        return self.classes[rows], self.images[rows]
+
+
 def render_faces(values: np.ndarray) -> np.ndarray:
     """Render SynthFaces at factor values (n, 8) (columns in :data:`SYNTHFACES_FACTORS` order).
 
@@ -156,15 +225,32 @@ def render_faces(values: np.ndarray) -> np.ndarray:
     return np.stack([preprocess_face(Image.fromarray(render_face(dict(zip(SYNTHFACES_FACTORS, map(float, row)))))) for row in values])
 
 
-def load_ground_truth(dataset: str, npz_path: str | Path | None = None, levels: int = 5) -> GroundTruthData:
-    """The ground-truth data set called ``dataset`` ('dsprites' needs ``npz_path``; 'synthfaces' uses ``levels``)."""
-    if dataset == "dsprites":
-        if npz_path is None:
-            raise ValueError("dsprites needs the npz path")
-        return DSprites(npz_path)
-    if dataset == "synthfaces":
+def load_ground_truth(source: str, path: str | Path, levels: int = 5, max_images: int = 20_000, seed: int = 0) -> GroundTruthData:
+    """The ground truth the metrics sample from.
+
+    Parameters
+    ----------
+    source : 'dsprites' (the npz grid at ``path``), 'render' (SynthFaces rendered
+        on demand; ``path`` unused) or 'prepared' (a :class:`SampledGroundTruth`
+        of the held-out images of the prepared data set at ``path``).
+    levels : levels (render) or quantile classes (prepared) of continuous factors.
+    max_images : prepared: at most this many held-out images (drawn with ``seed``).
+    """
+    if source == "dsprites":
+        return DSprites(path)
+    if source == "render":
         return SynthFaces(levels=levels)
-    raise ValueError(f"no ground-truth data set '{dataset}' (dsprites, synthfaces)")
+    if source == "prepared":
+        from facebrain.datasets.prepared import PreparedData
+
+        with PreparedData(path) as data:
+            rows = np.flatnonzero(np.asarray(data.split) != 0)
+            if len(rows) == 0:
+                raise DataError(path, "no held-out (valid or test) images for the metrics")
+            if len(rows) > max_images:
+                rows = np.sort(np.random.default_rng(seed).choice(rows, size=max_images, replace=False))
+            return SampledGroundTruth(data.images(rows), np.asarray(data.factors)[rows], data.factor_names, levels)
+    raise ValueError(f"unknown ground-truth source '{source}' (dsprites, render, prepared)")
 
 
 def factor_pairs(ground_truth_data: GroundTruthData, num: int, random_state: np.random.Generator, factor_indices: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -47,8 +47,7 @@ def generate_batch_factor_code(ground_truth_data, representation_function: Repre
     done = 0
     while done < num_points:
         n = min(batch_size, num_points - done)
-        batch_factors = ground_truth_data.sample_factors(n, random_state)
-        observations = ground_truth_data.sample_observations_from_factors(batch_factors, random_state)
+        batch_factors, observations = ground_truth_data.sample(n, random_state)
         codes.append(representation(representation_function, observations))
         factors.append(batch_factors)
         done += n
