@@ -28,7 +28,7 @@ from facebrain.io import atomic_path, h5_attr_value
 
 log = logging.getLogger(__name__)
 
-CHUNK_IMAGES = 32
+CHUNK_IMAGES = 8
 """Images per HDF5 chunk of ``images``."""
 IMAGE_SIZE = 64
 """Side (pixels) of prepared images."""
@@ -196,6 +196,14 @@ class PreparedData:
             raise IndexError(f"{self.path}: image index out of range [0, {self.n})")
         uniq = np.unique(idx)
         out = np.empty((len(uniq), *self._images.shape[1:]), dtype=np.uint8)
+        lo, hi = int(uniq[0]), int(uniq[-1]) + 1
+        if len(uniq) * 4 >= hi - lo:  # dense selection: read contiguous slabs
+            slab = 1 << 15
+            for start in range(lo, hi, slab):
+                sel = uniq[(uniq >= start) & (uniq < start + slab)]
+                if sel.size:
+                    out[np.searchsorted(uniq, sel)] = self._images[start : min(start + slab, hi)][sel - start]
+            return out[np.searchsorted(uniq, idx)]
         chunk_of = uniq // self._chunk
         bounds = np.flatnonzero(np.diff(chunk_of)) + 1
         for group_start, group in zip(np.r_[0, bounds], np.split(uniq, bounds)):
@@ -229,7 +237,7 @@ def iterate_batches(
     batch_size: int,
     rng: np.random.Generator,
     device: Any = "cpu",
-    cache_bytes: int = 1 << 30,
+    cache_bytes: int = 4 << 30,
 ):
     """Yield an infinite shuffled stream of image batches as torch tensors.
 
