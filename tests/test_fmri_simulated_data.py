@@ -1,0 +1,224 @@
+"""The simulated ds001761: BIDS validity, the real files' structure, planted truth, the stimulus audit.
+
+The face dataset is a tiny CelebA-layout folder made here (noise JPEGs with
+random factors), so these tests do not depend on the datasets stage.
+"""
+
+from __future__ import annotations
+
+import json
+
+import nibabel as nib
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from facebrain.errors import DataError
+from facebrain.fmri import design, phantom
+from facebrain.fmri.audit import audit_subject, leaked_stimuli, leaked_trial_mask, write_stimulus_audit
+from facebrain.fmri.reader import BidsFmriDataset, read_events
+from facebrain.fmri.simulate import simulate_dataset
+
+FACTORS = ["yaw", "smile", "skin_tone", "gender", "hair_color", "light_direction", "background", "eyeglasses"]
+
+
+def make_face_dataset(root, n=260, seed=0):
+    """A CelebA-layout folder: img_align_celeba/NNNNNN.jpg, list_attr_celeba.txt (Male), factors.tsv."""
+    rng = np.random.default_rng(seed)
+    (root / "img_align_celeba").mkdir(parents=True)
+    values = rng.uniform(-1, 1, size=(n, len(FACTORS)))
+    ids = [f"{i + 1:06d}.jpg" for i in range(n)]
+    for i, name in enumerate(ids):
+        Image.fromarray(rng.integers(0, 255, size=(218, 178, 3), dtype=np.uint8)).save(root / "img_align_celeba" / name)
+    table = pd.DataFrame(values, columns=FACTORS)
+    table.insert(0, "image_id", ids)
+    table.to_csv(root / "factors.tsv", sep="\t", index=False)
+    male = np.where(values[:, FACTORS.index("gender")] > 0, 1, -1)
+    lines = [str(n), "Male"] + [f"{i} {m}" for i, m in zip(ids, male)]
+    (root / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def faces(tmp_path_factory):
+    return make_face_dataset(tmp_path_factory.mktemp("faces") / "synthfaces")
+
+
+@pytest.fixture(scope="module")
+def sim(faces):
+    return simulate_dataset(faces, faces.parent / "simfmri", scale="smoke", seed=3)
+
+
+def test_pybids_indexes_raw_and_derivatives(sim):
+    from bids import BIDSLayout
+
+    layout = BIDSLayout(str(sim), validate=True, derivatives=str(sim / "derivatives" / "fmriprep"))
+    assert layout.get_subjects() == ["01", "02"]
+    assert layout.get_tasks() == ["faces", "loc"]
+    events = layout.get(subject="01", task="faces", suffix="events", extension=".tsv")
+    assert len(events) == design.SCALES["smoke"].sessions * design.SCALES["smoke"].faces_runs
+    bold = layout.get(subject="02", task="faces", desc="preproc", suffix="bold", extension=".nii.gz", space="MNI152NLin2009cAsym")
+    assert len(bold) == len(events)
+    assert layout.get(subject="01", desc="confounds", suffix="timeseries", extension=".tsv")
+
+
+def test_events_have_the_real_files_structure(sim, fixtures_dir):
+    real = fixtures_dir / "ds001761_sample"
+    for task, real_file in [("faces", "sub-02/ses-05/func/sub-02_ses-05_task-faces_run-01_events.tsv"),
+                            ("loc", "sub-01/ses-01/func/sub-01_ses-01_task-loc_run-01_events.tsv")]:
+        ses = "02" if task == "faces" else "01"
+        sim_file = sim / f"sub-02/ses-{ses}/func/sub-02_ses-{ses}_task-{task}_run-01_events.tsv"
+        raw_real = pd.read_csv(real / real_file, sep="\t", dtype=str, keep_default_na=False)
+        raw_sim = pd.read_csv(sim_file, sep="\t", dtype=str, keep_default_na=False)
+        assert list(raw_sim.columns) == list(raw_real.columns)
+        assert set(raw_sim.trial_type) == set(raw_real.trial_type)  # same spellings ('Fix', 'Img', padded 'fix   ')
+        parsed_real, parsed_sim = read_events(real / real_file), read_events(sim_file)
+        assert list(parsed_sim.columns) == list(parsed_real.columns)
+        assert (parsed_sim.dtypes == parsed_real.dtypes).all()
+    sidecar = json.loads((sim / "sub-01/ses-01/func/sub-01_ses-01_task-faces_run-01_bold.json").read_text())
+    real_sidecar = json.loads((real / "sub-01/ses-03/func/sub-01_ses-03_task-faces_run-01_bold.json").read_text())
+    assert sidecar["RepetitionTime"] == real_sidecar["RepetitionTime"] == 2
+    assert sidecar["TaskName"] == "faces"
+
+
+def test_design_follows_the_study(sim):
+    data = BidsFmriDataset(sim)
+    sub1 = data.runs("01", "faces")
+    shown = {r.session: set(r.events.loc[r.events.trial_type == "test_face", "stim_name"]) for r in sub1}
+    assert shown["01"] == set()  # sub-01's first session shows no test face
+    runs = data.runs("02", "faces")
+    tests = set()
+    for run in runs:
+        ev = run.events
+        names = set(ev.loc[ev.trial_type == "test_face", "stim_name"])
+        assert len(names) == design.TEST_PER_RUN
+        assert sum(n.startswith("F") for n in names) == 5
+        tests |= names
+        rep = ev.index[ev.oneback == 1]
+        assert len(rep) == design.SCALES["smoke"].oneback_per_run
+        assert (ev.stim_file[rep].to_numpy() == ev.stim_file[rep - 1].to_numpy()).all()
+        assert np.abs(np.diff(ev.onset[ev.onset >= 24]) - 3.0).max() < 0.03
+        assert nib.load(run.bold).shape[-1] == len(run.confounds)
+        assert nib.load(run.bold).shape[:3] == phantom.CROP_SHAPE
+        assert (data.stimulus_path(ev.stim_file[ev.trial_type == "train_face"].iloc[0])).is_file()
+    assert len(tests) == design.N_TEST_FACES
+    first_of_ses2 = runs[design.SCALES["smoke"].faces_runs]
+    assert (first_of_ses2.session, first_of_ses2.run) == ("02", 1)
+    assert first_of_ses2.events.trial_type.iloc[0] == "img"  # imagery opens the later sessions
+    assert "img" not in set(runs[0].events.trial_type)
+    (loc,) = data.runs("02", "loc")[:1]
+    assert nib.load(loc.bold).shape[-1] == 56
+
+
+def test_grid_is_a_crop_of_the_mni_res2_template(sim):
+    img = nib.load(sim / "ground_truth/sub-01_desc-tuning_weights.nii.gz")
+    assert img.shape == (*phantom.CROP_SHAPE, 4)
+    assert np.allclose(np.diag(img.affine)[:3], 2.0)
+    # voxel centres sit on the template's 2 mm grid (origin -96, -132, -78)
+    assert np.allclose((img.affine[:3, 3] - np.array([-96, -132, -78])) % 2, 0)
+    assert json.loads((sim / "ground_truth/factors.json").read_text()) == ["yaw", "smile", "gender", "skin_tone"]
+
+
+def test_planted_maps_distinct_and_overlapping(sim):
+    w = nib.load(sim / "ground_truth/sub-02_desc-tuning_weights.nii.gz").get_fdata()
+    on = w > 0.2 * w.max(axis=(0, 1, 2))
+    yaw, smile, gender, skin = (on[..., i] for i in range(4))
+    assert yaw.sum() > 10 and smile.sum() > 10
+    assert (yaw & smile).sum() == 0
+    overlap = (gender & skin).sum() / min(gender.sum(), skin.sum())
+    assert 0.1 < overlap < 0.9
+
+
+def _recovered_weights(data, sub, z_of):
+    """Tuning estimated by OLS with the true factors as regressors, per run, averaged; (F, V face voxels)."""
+    from nilearn.glm.first_level import compute_regressor
+
+    truth = data.root / "ground_truth"
+    selective = nib.load(truth / f"sub-{sub}_desc-faceregions_mask.nii.gz").get_fdata() > 0
+    estimates = []
+    for run in data.runs(sub, "faces"):
+        y = nib.load(run.bold).get_fdata()[selective].T
+        y = 100 * (y / y.mean(0) - 1)
+        ev, t = run.events, np.arange(len(y)) * run.tr
+        face = ev.trial_type.isin(["train_face", "test_face"]).to_numpy()
+
+        def reg(rows, amp):
+            return compute_regressor(np.vstack([ev.onset[rows], ev.duration[rows], amp]), "glover", t)[0][:, 0]
+
+        zs = np.stack([z_of[f] for f in ev.face_id[face]])
+        x = np.column_stack([reg(face, np.ones(face.sum()))] + [reg(face, zs[:, f]) for f in range(zs.shape[1])]
+                            + [run.confounds.to_numpy(), np.ones(len(y)), np.linspace(-1, 1, len(y))])
+        estimates.append(np.linalg.lstsq(x, y, rcond=None)[0][1:1 + zs.shape[1]])
+    return np.mean(estimates, axis=0), selective
+
+
+def _true_z(sim, faces):
+    info = json.loads((sim / "ground_truth/simulation.json").read_text())
+    factors = info["settings"]["factors"]
+    table = pd.read_csv(faces / "factors.tsv", sep="\t").set_index("image_id")[factors]
+    z = (table - pd.Series(info["factor_mean"])[factors]) / pd.Series(info["factor_sd"])[factors]
+    return {i: row.to_numpy() for i, row in z.iterrows()}
+
+
+def test_planted_tuning_is_recoverable_with_the_true_factors(sim, faces):
+    data = BidsFmriDataset(sim)
+    w_hat, selective = _recovered_weights(data, "02", _true_z(sim, faces))
+    w = nib.load(sim / "ground_truth/sub-02_desc-tuning_weights.nii.gz").get_fdata()[selective]
+    r = [np.corrcoef(w_hat[f], w[:, f])[0, 1] for f in range(4)]
+    assert min(r) > 0.6, r
+
+
+def test_null_mode_plants_no_tuning(faces, tmp_path):
+    null = simulate_dataset(faces, tmp_path / "null", scale="smoke", mode="null", seed=3)
+    w = nib.load(null / "ground_truth/sub-02_desc-tuning_weights.nii.gz").get_fdata()
+    assert not w.any()
+    w_hat, _ = _recovered_weights(BidsFmriDataset(null), "02", _true_z(null, faces))
+    assert np.abs(w_hat.mean(axis=1)).max() < 0.15  # no systematic tuning over the face voxels
+
+
+def test_same_seed_same_dataset(faces, sim, tmp_path):
+    again = simulate_dataset(faces, tmp_path / "again", scale="smoke", seed=3)
+    rel = "derivatives/fmriprep/sub-02/ses-02/func/sub-02_ses-02_task-faces_run-01_space-MNI152NLin2009cAsym_res-2_desc-preproc_bold.nii.gz"
+    assert np.array_equal(nib.load(again / rel).get_fdata(), nib.load(sim / rel).get_fdata())
+    assert (again / "stimuli/ImageNames2Celeba.txt").read_text() == (sim / "stimuli/ImageNames2Celeba.txt").read_text()
+
+
+def test_too_small_face_dataset_fails_without_output(tmp_path):
+    small = make_face_dataset(tmp_path / "small", n=30)
+    with pytest.raises(DataError, match="scale 'smoke' needs"):
+        simulate_dataset(small, tmp_path / "out", scale="smoke")
+    assert not (tmp_path / "out").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["small"]  # no temporary folder left behind
+
+
+def test_missing_factor_is_named(faces, tmp_path):
+    with pytest.raises(DataError, match=r"factors.tsv: missing column\(s\) \['pose'\]"):
+        simulate_dataset(faces, tmp_path / "out", scale="smoke", factors=["pose"])
+
+
+def test_audit_finds_the_planted_leaks_and_duplicates(sim, tmp_path):
+    planted = json.loads((sim / "ground_truth/simulation.json").read_text())["subjects"]["sub-02"]
+    out = tmp_path / "stimulus_audit.tsv"
+    audit = write_stimulus_audit(sim, "sub-02", out)
+    leaks = audit[audit.problem == "test_in_train"]
+    assert sorted(leaks.stim_name) == planted["leaked_training_names"] and len(leaks) == 2
+    assert set(leaks.same_image_as) <= set(planted["test_faces"])
+    assert leaked_stimuli(out) == planted["leaked_training_names"]
+    two = audit[audit.problem == "two_names"]
+    assert set(planted["duplicate_images"]) <= set(two.face_id)
+    assert len(two) == 2 * (len(planted["leaked_training_names"]) + len(planted["duplicate_images"]))
+    data = BidsFmriDataset(sim)
+    n_masked = sum(leaked_trial_mask(r.events, leaked_stimuli(out)).sum() for r in data.runs("02", "faces"))
+    assert n_masked == leaks.n_trials.astype(int).sum()
+
+
+def test_audit_matches_identical_images_without_the_name_list(sim, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(sim, copy, ignore=shutil.ignore_patterns("*.nii.gz"))
+    (copy / "stimuli/ImageNames2Celeba.txt").unlink()
+    audit = audit_subject(copy, "02")
+    planted = json.loads((sim / "ground_truth/simulation.json").read_text())["subjects"]["sub-02"]
+    assert sorted(audit.loc[audit.problem == "test_in_train", "stim_name"]) == planted["leaked_training_names"]
