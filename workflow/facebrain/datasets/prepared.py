@@ -238,7 +238,7 @@ def iterate_batches(
     rng: np.random.Generator,
     device: Any = "cpu",
     cache_bytes: int = 4 << 30,
-):
+) -> Iterator[Any]:
     """Yield an infinite shuffled stream of image batches as torch tensors.
 
     Each pass over ``indices`` is a fresh permutation drawn from ``rng``;
