@@ -91,8 +91,8 @@ class _Surface:
     def __init__(self, half_width, half_depth):
         self.A, self.C = half_width, half_depth
 
-    def hit(self, X, Y, psi):
-        """View-space depth Z (nan where missed) and head coords (x, z) of the nearest hit."""
+    def hit(self, X, Y, psi, far=False):
+        """View-space depth Z (nan where missed) and head coords (x, z) of the nearest (or, with ``far``, the farthest) hit."""
         A, C = self.A(Y), self.C(Y)
         ok = (A > 1e-6) & (C > 1e-6)
         A, C = np.where(ok, A, 1.0), np.where(ok, C, 1.0)
@@ -102,7 +102,7 @@ class _Surface:
         qc = X * X * (c * c / A**2 + s * s / C**2) - 1
         disc = qb * qb - 4 * qa * qc
         ok = ok & (disc >= 0)
-        Z = (-qb + np.sqrt(np.where(ok, disc, 0))) / (2 * qa)
+        Z = (-qb + (-1 if far else 1) * np.sqrt(np.where(ok, disc, 0))) / (2 * qa)
         Z = np.where(ok, Z, np.nan)
         return Z, X * c - Z * s, X * s + Z * c
 
@@ -121,6 +121,11 @@ class _Surface:
         return vx / norm, ny / norm, vz / norm
 
 
+def _hair_length(g: float) -> float:
+    """How far the hair falls below the head centre (head units) for gender appearance ``g`` in [0, 1]."""
+    return 0.05 + 1.25 * (1 - g)
+
+
 def _head_surfaces(g: float) -> tuple[_Surface, _Surface]:
     """Face and hair-shell surfaces for gender appearance ``g`` in [0 female, 1 male]."""
     a, c = 0.74 + 0.04 * g, 0.86
@@ -136,7 +141,7 @@ def _head_surfaces(g: float) -> tuple[_Surface, _Surface]:
         return np.where(y >= 0, up, low)
 
     face = _Surface(lambda y: a * profile(y), lambda y: c * profile(y))
-    top, length = 1.12, 0.05 + 1.25 * (1 - g)  # hair length below the head centre
+    top, length = 1.12, _hair_length(g)
     ha, hc = 1.08 * a, 1.1 * c
 
     def hair_profile(y):
@@ -214,9 +219,13 @@ def render_face(factors: Mapping[str, float]) -> np.ndarray:
     # hair region on the shell: above the hairline, or behind the face's sides
     hairline = 0.5 - 0.32 * np.clip(np.abs(theta_h) / (math.pi / 2), 0, 1.4) ** 2
     beside_face = (np.abs(xh) > 0.97 * face.A(Y)) & ((zh < 0.2) | (Y > -0.7))  # hair falling beside the face
-    on_hair = ~np.isnan(Zh) & ((Y > hairline) | beside_face | (np.abs(theta_h) > 1.45))
+    ears_free = (_hair_length(g) < 0.25) & (Y > -0.2) & (Y < 0.22)  # short hair leaves the ears visible
+    on_hair = ~np.isnan(Zh) & ((Y > hairline) | ((beside_face | (np.abs(theta_h) > 1.45)) & ~ears_free))
     on_face = ~np.isnan(Zf)
     hair_front = on_hair & (~on_face | (Zh > Zf))
+    # the inside of the hair shell (hair hanging behind the neck) where nothing is in front of it
+    Zb, _, _ = hair.hit(X, Y, psi, far=True)
+    hair_back = ~np.isnan(Zb) & ~on_face & ~hair_front & ~neck[win] & (Y < 0.3)
 
     # face colour from features painted in head coordinates (u = longitude, v = height)
     u = np.arctan2(xf, zf)
@@ -294,6 +303,7 @@ def render_face(factors: Mapping[str, float]) -> np.ndarray:
     face_col = col * face_shade[..., None]
 
     head = img[win]
+    head[...] = np.where(hair_back[..., None], hair_rgb * 0.4 * strands[..., None], head)
     head[...] = np.where((on_face & ~hair_front)[..., None], face_col, head)
     head[...] = np.where(hair_front[..., None], hair_col, head)
     img = np.clip(img, 0, 255).reshape(HEIGHT, ss, WIDTH, ss, 3).mean(axis=(1, 3))
