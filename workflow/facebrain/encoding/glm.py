@@ -296,13 +296,14 @@ def fit_subject_glm(
     """
     import nibabel as nib
 
-    from facebrain.fmri.audit import leaked_test_faces
     from facebrain.fmri.reader import BidsFmriDataset
     from facebrain.io import write_h5
     from facebrain.nifti import save_nifti
 
     excluded: set[str] = set()
     for path in audit:
+        from facebrain.fmri.audit import leaked_test_faces
+
         excluded |= set(leaked_test_faces(path))
     runs = BidsFmriDataset(bids_root).runs(subject.removeprefix("sub-"), "faces")
     latents, _ = read_stimulus_latents(latents_h5)

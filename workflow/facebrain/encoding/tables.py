@@ -151,7 +151,7 @@ def write_beta_overlap(
     subjects: Sequence[str],
     models: Sequence[str],
     out_csv: str | Path,
-    top_fraction: float = 0.1,
+    top_fraction: float = 0.2,
     min_abs_corr: float = 0.5,
     reliability_threshold: float | None = None,
 ) -> pd.DataFrame:
