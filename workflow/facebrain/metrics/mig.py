@@ -33,7 +33,7 @@ def compute_mig(ground_truth_data, representation_function: RepresentationFuncti
     dict with ``discrete_mig`` (mean over factors, in [0, 1]),
     ``per_factor_mig`` (factor name -> gap / entropy), ``best_dim``
     (factor name -> the code dimension of largest mutual information) and
-    ``mutual_info`` (K x F list of lists, nats).
+    ``mutual_info`` (K x F list of lists, nats) and ``entropy`` (F, nats).
     """
     codes, factors = generate_batch_factor_code(ground_truth_data, representation_function, num_train, random_state, batch_size)
     if codes.shape[1] < 2:
@@ -49,6 +49,7 @@ def compute_mig(ground_truth_data, representation_function: RepresentationFuncti
         "per_factor_mig": {name: float(g) for name, g in zip(names, gaps)},
         "best_dim": {name: int(d) for name, d in zip(names, np.argmax(mi, axis=0))},
         "mutual_info": mi.tolist(),
+        "entropy": entropy.tolist(),
     }
     logger.info("MIG: %.3f per factor %s", scores["discrete_mig"], scores["per_factor_mig"])
     return scores
