@@ -69,3 +69,6 @@ rule fmri_stimulus_audit:
         "../../envs/facebrain.yaml"
     script:
         "../scripts/fmri_stimulus_audit.py"
+
+
+register_final_targets("fmri", fmri_audit_targets())
