@@ -42,6 +42,11 @@ def dsprites_source_params():
     return {"source": "regenerate", "grid": section["grid"]}
 
 
+def synthfaces_params():
+    """Config entries the rendered SynthFaces depend on (all but the number of processes)."""
+    return {k: v for k, v in config["datasets"]["synthfaces"].items() if k != "threads"}
+
+
 def dataset_prepare_params(dataset):
     """Config entries the prepared HDF5 of ``dataset`` depends on."""
     section = config["datasets"][dataset]

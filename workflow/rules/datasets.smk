@@ -30,7 +30,7 @@ rule synthfaces:
     benchmark:
         benchmark_path("synthfaces")
     params:
-        synthfaces=config["datasets"]["synthfaces"],
+        synthfaces=synthfaces_params(),
         seed=config["seed"],
     threads: config["datasets"]["synthfaces"]["threads"]
     resources:
