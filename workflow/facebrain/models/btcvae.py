@@ -4,21 +4,14 @@ total correlation estimated by minibatch-weighted sampling (as disentanglement_l
 from __future__ import annotations
 
 from facebrain.models.registry import register_model
-from facebrain.models.vae import GaussianVAE, total_correlation
+from facebrain.models.vae import BetaVAE, total_correlation
 
 
 @register_model("btcvae")
-class BetaTCVAE(GaussianVAE):
+class BetaTCVAE(BetaVAE):
     """beta-TCVAE; ``beta`` weighs the total-correlation term of the KL decomposition."""
 
-    hyperparameters = {**GaussianVAE.hyperparameters, "beta": 6.0}
-
-    def __init__(self, in_channels: int, latent_dim: int = 10, architecture: str = "a1", beta: float = 6.0):
-        super().__init__(in_channels, latent_dim, architecture)
-        self.beta = float(beta)
-
-    def init_config(self) -> dict:
-        return {**super().init_config(), "beta": self.beta}
+    hyperparameters = {**BetaVAE.hyperparameters, "beta": 6.0}
 
     def objective(self, terms):
         tc = total_correlation(terms["z"], terms["mu"], terms["logvar"])
