@@ -126,11 +126,12 @@ def _set_rng_state(state: Mapping[str, Any], stream: np.random.Generator) -> Non
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def _load_checkpoint(path: Path, fingerprint: str, device: torch.device) -> dict[str, Any] | None:
+def _load_checkpoint(path: Path, fingerprint: str) -> dict[str, Any] | None:
+    """The checkpoint at ``path`` if it belongs to this run (on CPU: the RNG states must stay there)."""
     if not path.exists():
         return None
     try:
-        ckpt = torch.load(path, map_location=device, weights_only=True)
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # a corrupt checkpoint is not fatal: start over
         log.warning("%s: unreadable checkpoint (%s); training from scratch", path, err)
         return None
@@ -282,7 +283,7 @@ def _optimise(model, pool, train, stream: np.random.Generator, checkpoint: Path,
     rows: list[dict[str, Any]] = []
     accum: dict[str, float] = {"_steps": 0}
     start = 0
-    ckpt = _load_checkpoint(checkpoint, fingerprint, pool.device)
+    ckpt = _load_checkpoint(checkpoint, fingerprint)
     if ckpt is not None:
         model.load_state_dict(ckpt["model"])
         for name, opt in optimizers.items():
