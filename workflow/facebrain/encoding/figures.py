@@ -30,13 +30,17 @@ def _save(fig, out_png: str | Path) -> None:
 
 
 def _slices(img, n: int = 5) -> list[float]:
-    """z coordinates (mm) of ``n`` evenly spaced slices through the non-zero part of ``img``."""
+    """z coordinates (mm) of the ``n`` axial slices with the most non-zero voxels of ``img``, in order."""
     data = np.asarray(img.dataobj)
     data = data if data.ndim == 3 else np.abs(data).max(axis=3)
-    ks = np.flatnonzero(np.abs(data).sum(axis=(0, 1)) > 0)
-    ks = ks if ks.size else np.arange(data.shape[2])
-    picks = np.unique(np.linspace(ks.min(), ks.max(), n).round().astype(int))
+    counts = (data != 0).sum(axis=(0, 1))
+    picks = np.sort(np.argsort(-counts, kind="stable")[: min(n, counts.size)])
     return [float((img.affine @ [0, 0, k, 1])[2]) for k in picks]
+
+
+def _brain_outline(display, brain_mask) -> None:
+    """Draw the brain mask's outline on a nilearn display."""
+    display.add_contours(brain_mask, levels=[0.5], colors="0.4", linewidths=0.8)
 
 
 def plot_rho_map(rho_nii: str | Path, brain_mask_nii: str | Path, summary_json: str | Path, title: str, out_png: str | Path) -> None:
@@ -51,12 +55,13 @@ def plot_rho_map(rho_nii: str | Path, brain_mask_nii: str | Path, summary_json: 
     summary = read_summary(summary_json)
     fig = plt.figure(figsize=(12, 3.2))
     vmax = max(float(np.abs(np.asarray(rho.dataobj)).max()), 1e-3)
-    plotting.plot_stat_map(
-        rho, bg_img=bg, display_mode="z", cut_coords=_slices(bg), cmap="RdBu_r", vmax=vmax, colorbar=True, figure=fig,
+    display = plotting.plot_stat_map(
+        rho, bg_img=None, display_mode="z", cut_coords=_slices(rho), cmap="RdBu_r", vmax=vmax, symmetric_cbar=True, colorbar=True, figure=fig,
         title=f"{title}: voxelwise Spearman rho (colour), mean {summary['rho']:.3f}{stars(summary['p'])} "
         f"(p = {summary['p']:.4f}, {summary['n_voxels']} face-selective voxels)",
         black_bg=False, draw_cross=False, annotate=True,
     )
+    _brain_outline(display, bg)
     _save(fig, out_png)
 
 
@@ -83,11 +88,12 @@ def plot_beta_maps(betas_nii: str | Path, selective_nii: str | Path, labels_tsv:
         fig.text(0.5, 0.5, f"no latent dimension matches a known factor with |r| >= {min_abs_corr}", ha="center")
     vmax = max(float(np.abs(data[inside]).max()) if inside.any() else 1.0, 1e-6)
     cuts = _slices(selective)
-    for row, (factor, dim) in enumerate(dims.items()):
+    for row, (factor, dim) in enumerate(sorted(dims.items(), key=lambda item: item[1])):
         ax = fig.add_axes((0.0, 1 - (row + 1) / len(dims), 1.0, 0.9 / len(dims)))
         img = image.new_img_like(selective, np.where(inside, data[..., dim], 0.0))
-        plotting.plot_stat_map(img, bg_img=selective, display_mode="z", cut_coords=cuts, cmap="RdBu_r", vmax=vmax, symmetric_cbar=True, colorbar=True, axes=ax,
-                               title=f"dim {dim} ~ {factor}: beta (% signal change per SD)", black_bg=False, draw_cross=False)
+        display = plotting.plot_stat_map(img, bg_img=None, display_mode="z", cut_coords=cuts, cmap="RdBu_r", vmax=vmax, symmetric_cbar=True, colorbar=True,
+                                         axes=ax, title=f"dim {dim} ~ {factor}: beta (% signal change per SD)", black_bg=False, draw_cross=False)
+        _brain_outline(display, selective)
     fig.suptitle(f"{title}: beta maps of the labelled latent dimensions (face-selective voxels)", y=1.02)
     _save(fig, out_png)
 
