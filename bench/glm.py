@@ -45,10 +45,10 @@ class Run:
 def make_runs(folder: Path, n_runs: int, n_vol: int, grid, rng) -> tuple[list[Run], dict]:
     import nibabel as nib
 
-    latents = {f"T{i:05d}.jpg": rng.normal(size=24) for i in range(n_runs * 60)}
+    latents = {f"T{i:05d}.jpg": rng.normal(size=24) for i in range(n_runs * n_vol)}
     tests = [f"F{i:02d}.jpg" for i in range(20)]
     latents.update({t: rng.normal(size=24) for t in tests})
-    train = iter(sorted(latents)[: n_runs * 60])
+    train = iter([name for name in latents if name.startswith("T")])
     runs = []
     for r in range(n_runs):
         rows, t = [], 6.0
@@ -94,7 +94,7 @@ def main() -> None:
         queue = ctx.Queue()
         proc = ctx.Process(target=fit_child, args=(scale, n_runs, queue))
         proc.start()
-        res = queue.get()
+        res = queue.get(timeout=3600)
         proc.join()
         per_run = res["seconds"] / n_runs
         res["seconds_per_run"] = per_run
