@@ -222,3 +222,12 @@ def test_audit_matches_identical_images_without_the_name_list(sim, tmp_path):
     audit = audit_subject(copy, "02")
     planted = json.loads((sim / "ground_truth/simulation.json").read_text())["subjects"]["sub-02"]
     assert sorted(audit.loc[audit.problem == "test_in_train", "stim_name"]) == planted["leaked_training_names"]
+
+
+def test_overview_figure_shows_design_and_planted_maps(sim, fixtures_dir, tmp_path):
+    from facebrain.fmri.figures import plot_fmri_overview
+
+    plot_fmri_overview(sim, "sub-01", tmp_path / "sim.png")
+    plot_fmri_overview(fixtures_dir / "ds001761_sample", "sub-02", tmp_path / "real.png")  # no loc run, no truth
+    with Image.open(tmp_path / "sim.png") as with_maps, Image.open(tmp_path / "real.png") as without:
+        assert with_maps.height > without.height  # the planted-map row is only drawn for simulated data

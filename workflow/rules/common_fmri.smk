@@ -68,6 +68,6 @@ def fmri_exclude_leaked():
     return bool(fmri_config()["exclude_leaked"])
 
 
-def fmri_audit_targets():
-    """results/fmri/sub-XX/stimulus_audit.tsv for every subject."""
-    return [f"results/fmri/{subject}/stimulus_audit.tsv" for subject in FMRI_SUBJECTS]
+def fmri_final_targets():
+    """Per subject: results/fmri/sub-XX/stimulus_audit.tsv and overview.png."""
+    return [f"results/fmri/{subject}/{name}" for subject in FMRI_SUBJECTS for name in ("stimulus_audit.tsv", "overview.png")]

@@ -71,4 +71,30 @@ rule fmri_stimulus_audit:
         "../scripts/fmri_stimulus_audit.py"
 
 
-register_final_targets("fmri", fmri_audit_targets())
+rule fmri_overview_figure:
+    input:
+        fmri_subject_input,
+    output:
+        report(
+            "results/fmri/{subject}/overview.png",
+            caption="../report/fmri_overview.rst",
+            category="fMRI data",
+            subcategory="design and planted truth",
+        ),
+    log:
+        log_path("fmri_overview_figure", "{subject}"),
+    benchmark:
+        benchmark_path("fmri_overview_figure", "{subject}")
+    params:
+        root=fmri_root(),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/facebrain.yaml"
+    script:
+        "../scripts/fmri_overview_figure.py"
+
+
+register_final_targets("fmri", fmri_final_targets())

@@ -55,7 +55,7 @@ class Scale:
     train_per_run: int
     oneback_per_run: int
     imagery_from_session: int
-    fix_fraction: float = 0.27
+    fix_fraction: float = 0.32
 
     @property
     def train_faces(self) -> int:
@@ -87,7 +87,7 @@ def faces_run_events(
     test_names: Sequence[str],
     n_oneback: int,
     imagery: bool,
-    fix_fraction: float = 0.27,
+    fix_fraction: float = 0.32,
 ) -> pd.DataFrame:
     """Trial sequence of one task-faces run, as in ds001761's events files.
 
