@@ -79,8 +79,8 @@ def test_design_has_modulated_latents_and_test_regressors():
     ev = task_events(events, {"a": np.array([1.0, -2.0]), "c": np.array([0.5, 0.0]), "b": np.zeros(2)}, {"b"})
     assert list(ev[ev.trial_type == "lat01"].modulation) == [-2.0, 0.0]
     assert set(ev.trial_type) == {"face", "lat00", "lat01", "test_b", "oneback"}
-    ev = task_events(events, {"a": np.ones(2), "c": np.ones(2)}, set(), excluded={"b"})
-    assert list(ev[ev.onset == 3.0].trial_type) == ["excluded"]
+    ev = task_events(events, {"a": np.ones(2), "b": np.ones(2)}, {"b"}, excluded={"c"})
+    assert list(ev[ev.onset == 6.0].trial_type) == ["excluded", "oneback"]
     task, nuisance = run_design(events, 30, TR, {"a": np.ones(2), "b": np.ones(2), "c": np.ones(2)}, ["b", "z"], None)
     assert list(task.columns[:2]) == ["lat00", "lat01"] and "test_z" in task and (task["test_z"] == 0).all()
     assert "constant" in nuisance and "face" not in nuisance

@@ -6,8 +6,8 @@ One run's design has two blocks:
   (training-face events amplitude-modulated by latent dimension k, z-scored
   across training trials), ``face`` (presence of every training face),
   ``oneback`` (one-back repeats), ``img`` (image blocks without identity),
-  ``excluded`` (test-face trials left out of the test set, e.g. faces that
-  leaked into the training faces) and ``test_<stimulus>`` (one per test face);
+  ``excluded`` (training trials left out of the latent regressors: those
+  showing a test face's image, found by the fmri stage's stimulus audit) and ``test_<stimulus>`` (one per test face);
 * nuisance regressors: nilearn's cosine drift terms, the constant and the
   fMRIPrep confounds. They are projected out run by run (see
   :mod:`facebrain.encoding.glm`), which equals fitting one GLM over all runs
@@ -64,8 +64,8 @@ def task_events(
     events : the run's events (onset, duration (s), trial_type in train_face/test_face/fix/img, stim_name, oneback).
     latents_z : stimulus name -> (K,) latents z-scored across training trials.
     test_faces : stimulus names that get their own regressor.
-    excluded : test faces left out of the test set (e.g. leaked into the training faces); their
-        trials share one nuisance regressor ``excluded``.
+    excluded : training stimuli left out of the latent regressors (e.g. those showing a test face's
+        image, :func:`facebrain.fmri.audit.leaked_stimuli`); their trials share one nuisance regressor ``excluded``.
 
     Returns
     -------
@@ -75,11 +75,13 @@ def task_events(
     for ev in events.itertuples(index=False):
         base = (float(ev.onset), float(ev.duration))
         kind = ev.trial_type
-        if kind == "train_face":
+        if kind == "train_face" and ev.stim_name in excluded:
+            rows.append((*base, EXCLUDED, 1.0))
+        elif kind == "train_face":
             rows.append((*base, FACE, 1.0))
             rows.extend((*base, latent_column(k), float(v)) for k, v in enumerate(latents_z[ev.stim_name]))
-        elif kind == "test_face":
-            rows.append((*base, EXCLUDED if ev.stim_name in excluded else test_column(ev.stim_name), 1.0))
+        elif kind == "test_face" and ev.stim_name in test_faces:
+            rows.append((*base, test_column(ev.stim_name), 1.0))
         elif kind == "img":
             rows.append((*base, IMG, 1.0))
         if int(ev.oneback) == 1:

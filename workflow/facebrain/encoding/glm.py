@@ -180,7 +180,7 @@ def fit_encoding_glm(
         :class:`facebrain.fmri.reader.FmriRun`), in acquisition order.
     mask : 3D bool array, the analysis voxels (V of them).
     latents : stimulus name -> (K,) latent vector of the model, for every face shown.
-    excluded : test faces left out of the test set (e.g. leaked into the training faces).
+    excluded : training stimuli left out of the latent regressors and their z-scoring (leaked test images).
     hrf_model, high_pass : see :func:`facebrain.encoding.design.run_design`.
     voxel_chunk : voxels per matrix product (bounds the memory of one product).
 
@@ -196,8 +196,8 @@ def fit_encoding_glm(
         if missing:
             raise DataError(run.bold, f"no latents for stimuli {missing[:5]} (of {len(missing)})")
         ev = run.events
-        train_trials += list(ev.loc[ev.trial_type == "train_face", "stim_name"])
-        test_faces |= set(ev.loc[ev.trial_type == "test_face", "stim_name"]) - set(excluded)
+        train_trials += [s for s in ev.loc[ev.trial_type == "train_face", "stim_name"] if s not in excluded]
+        test_faces |= set(ev.loc[ev.trial_type == "test_face", "stim_name"])
     if not train_trials:
         raise DataError(runs[0].bold, "no training-face trials: the latent weights cannot be estimated")
     if len(test_faces) < 3:
@@ -291,20 +291,20 @@ def fit_subject_glm(
 
     Writes ``out_h5`` (every field of :class:`GlmFit`; voxels are those of ``brain_mask_nii``
     in C order) and ``out_betas``, a 4D NIfTI with one volume per latent dimension (W).
-    ``audit`` holds the fmri stage's stimulus audit of the subject (or nothing): its leaked
-    test faces (also shown as training faces) are left out of the test set.
+    ``audit`` holds the fmri stage's stimulus audit of the subject (or nothing): the training
+    trials of its leaked stimuli (training names showing a test face's image,
+    :func:`facebrain.fmri.audit.leaked_stimuli`) are left out of the latent regressors.
     """
     import nibabel as nib
 
+    from facebrain.fmri.audit import leaked_stimuli
     from facebrain.fmri.reader import BidsFmriDataset
     from facebrain.io import write_h5
     from facebrain.nifti import save_nifti
 
     excluded: set[str] = set()
     for path in audit:
-        from facebrain.fmri.audit import leaked_test_faces
-
-        excluded |= set(leaked_test_faces(path))
+        excluded |= set(leaked_stimuli(path))
     runs = BidsFmriDataset(bids_root).runs(subject.removeprefix("sub-"), "faces")
     latents, _ = read_stimulus_latents(latents_h5)
     mask_img = nib.load(str(brain_mask_nii))
