@@ -178,8 +178,8 @@ def render_face(factors: Mapping[str, float]) -> np.ndarray:
     g = (f["gender"] + 1) / 2
     psi = f["yaw"] * MAX_YAW
     ss = SUPERSAMPLE
-    px = (np.arange(WIDTH * ss) + 0.5) / ss
-    py = (np.arange(HEIGHT * ss) + 0.5) / ss
+    px = ((np.arange(WIDTH * ss) + 0.5) / ss).astype(np.float32)
+    py = ((np.arange(HEIGHT * ss) + 0.5) / ss).astype(np.float32)
     X = ((px - _CENTER[0]) / _UNIT)[None, :]  # (1, W) head units, x right
     Y = (-(py - _CENTER[1]) / _UNIT)[:, None]  # (H, 1) head units, y up
 
