@@ -4,7 +4,7 @@
 
 rule environment:
     output:
-        report(ENVIRONMENT_JSON, caption="../report/environment.rst", category="Provenance"),
+        report(ENVIRONMENT_JSON, caption="../report/environment.rst", category="Provenance", subcategory="Job environment"),
     log:
         log_path("environment"),
     benchmark:
@@ -26,7 +26,7 @@ rule collect_provenance:
     input:
         provenance_sources,
     output:
-        report(PROVENANCE_JSON, caption="../report/provenance.rst", category="Provenance"),
+        report(PROVENANCE_JSON, caption="../report/provenance.rst", category="Provenance", subcategory="Output records"),
     log:
         log_path("collect_provenance"),
     benchmark:
