@@ -10,11 +10,19 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
+import os
+import platform
 import subprocess
+import sys
 from collections.abc import Iterable, Mapping
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from facebrain.device import resolve_device
+from facebrain.errors import DataError
+from facebrain.io import read_h5_attrs, write_json
 
 PACKAGES = ("facebrain", "torch", "numpy", "scipy", "nilearn", "nibabel", "h5py", "scikit-learn", "pandas", "snakemake")
 
@@ -139,13 +147,9 @@ def read_provenance(path: str | Path) -> dict[str, Any]:
         If ``path`` is neither ``.h5`` nor ``.nii``/``.nii.gz``, or cannot be
         read as such.
     """
-    from facebrain.errors import DataError
-
     path = Path(path)
     try:
         if path.name.endswith(".h5"):
-            from facebrain.io import read_h5_attrs
-
             record = read_h5_attrs(path)
         elif path.name.endswith((".nii", ".nii.gz")):
             record = read_nifti_provenance(path)
@@ -205,10 +209,6 @@ def collect_provenance(out: str | Path, root: str | Path | None = None, provenan
     (rule -> number of files) and ``collected_by``. Files without complete
     provenance are logged as warnings and listed, not dropped.
     """
-    import logging
-
-    from facebrain.io import write_json
-
     logger = logging.getLogger(__name__)
     root = Path(out).parent if root is None else Path(root)
     base = root.parent
@@ -254,14 +254,7 @@ def environment_record(out: str | Path, device: str = "auto", provenance: Mappin
     ``cuda_devices`` (names), ``cuda_visible_devices`` (the environment
     variable, '' if unset) and ``provenance``.
     """
-    import os
-    import platform
-    import sys
-
     import torch
-
-    from facebrain.device import resolve_device
-    from facebrain.io import write_json
 
     cuda = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
     record = {
