@@ -11,7 +11,12 @@ factor classes and the observations (images) those factors produce:
 - :class:`SynthFaces` renders faces on demand with
   :func:`facebrain.datasets.synthfaces.render_face`, each continuous factor
   discretised into a few evenly spaced levels of [-1, 1], then crops and
-  resizes them with :func:`facebrain.datasets.faces.preprocess_face`.
+  resizes them with :func:`facebrain.datasets.faces.preprocess_face` (exact,
+  but about 0.05 s a face);
+- :class:`SampledGroundTruth` samples a finite set of images (held-out
+  prepared SynthFaces or CelebA) whose factors are cut into quantile classes:
+  cheap, but fixing a factor leaves the others at their joint distribution in
+  the sample rather than a uniform grid.
 
 Observations are uint8 (n, 64, 64, C) as in the prepared data sets, so the
 same ``facebrain.latents.encode_images`` serves as representation function.
