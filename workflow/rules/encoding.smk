@@ -299,3 +299,6 @@ rule encoding_group_figures:
         "../../envs/facebrain.yaml"
     script:
         "../scripts/encoding_group_figures.py"
+
+
+register_final_targets("encoding", encoding_final_targets())
