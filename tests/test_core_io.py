@@ -81,3 +81,13 @@ def test_resolve_device():
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="no CUDA device"):
             resolve_device("cuda")
+
+
+def test_data_error_survives_pickling():
+    import pickle
+
+    from facebrain.errors import DataError
+
+    err = pickle.loads(pickle.dumps(DataError("a/b.jpg", "not a JPEG")))
+    assert isinstance(err, DataError)
+    assert (err.path, err.problem, str(err)) == ("a/b.jpg", "not a JPEG", "a/b.jpg: not a JPEG")

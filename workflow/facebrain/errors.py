@@ -17,6 +17,10 @@ class DataError(ValueError):
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
+    def __reduce__(self):
+        # Rebuild from (path, problem) so the error survives a process pool.
+        return (type(self), (self.path, self.problem))
+
 
 class OfflineError(RuntimeError):
     """A download could not reach its host; the message says what to place where by hand."""
