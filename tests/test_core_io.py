@@ -91,3 +91,17 @@ def test_data_error_survives_pickling():
     err = pickle.loads(pickle.dumps(DataError("a/b.jpg", "not a JPEG")))
     assert isinstance(err, DataError)
     assert (err.path, err.problem, str(err)) == ("a/b.jpg", "not a JPEG", "a/b.jpg: not a JPEG")
+
+
+def test_atomic_dir_replaces_only_when_complete(tmp_path):
+    from facebrain.io import atomic_dir
+
+    out = tmp_path / "tree"
+    with atomic_dir(out) as tmp:
+        (tmp / "a.txt").write_text("v1")
+    with pytest.raises(RuntimeError):
+        with atomic_dir(out) as tmp:
+            (tmp / "a.txt").write_text("v2-partial")
+            raise RuntimeError("killed")
+    assert (out / "a.txt").read_text() == "v1"
+    assert [p.name for p in tmp_path.iterdir()] == ["tree"]

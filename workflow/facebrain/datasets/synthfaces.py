@@ -34,9 +34,6 @@ from __future__ import annotations
 import colorsys
 import logging
 import math
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -403,7 +400,7 @@ def generate_synthfaces(out_dir: str | Path, n_images: int, valid_fraction: floa
     workers : rendering processes.
     provenance : recorded in the README.
     """
-    from facebrain.io import write_table, write_text
+    from facebrain.io import atomic_dir, write_table, write_text
 
     if n_images < 1:
         raise ValueError(f"n_images must be >= 1, got {n_images}")
@@ -417,8 +414,7 @@ def generate_synthfaces(out_dir: str | Path, n_images: int, valid_fraction: floa
     partition[n_images - n_test :] = 2
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp", dir=out_dir.parent))
-    try:
+    with atomic_dir(out_dir) as tmp:
         (tmp / "img_align_celeba").mkdir()
         jobs = [(str(tmp / "img_align_celeba" / name), row, jpeg_quality)
                 for name, row in zip(names, factors.to_dict("records"))]
@@ -437,12 +433,6 @@ def generate_synthfaces(out_dir: str | Path, n_images: int, valid_fraction: floa
         write_text(tmp / "list_eval_partition.txt", "".join(f"{n} {p}\n" for n, p in zip(names, partition)))
         write_table(tmp / "factors.tsv", pd.concat([pd.Series(names, name="image_id"), factors], axis=1), float_format="%.6f")
         write_text(tmp / "README", _readme(n_images, seed, provenance))
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _readme(n_images: int, seed: int, provenance: Mapping[str, Any] | None) -> str:
