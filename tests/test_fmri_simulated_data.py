@@ -231,3 +231,15 @@ def test_overview_figure_shows_design_and_planted_maps(sim, fixtures_dir, tmp_pa
     plot_fmri_overview(fixtures_dir / "ds001761_sample", "sub-02", tmp_path / "real.png")  # no loc run, no truth
     with Image.open(tmp_path / "sim.png") as with_maps, Image.open(tmp_path / "real.png") as without:
         assert with_maps.height > without.height  # the planted-map row is only drawn for simulated data
+
+
+def test_missing_face_image_fails_midway_without_output(faces, tmp_path):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(faces, broken)
+    for image in sorted((broken / "img_align_celeba").iterdir())[::2]:
+        image.unlink()
+    with pytest.raises(DataError, match=r"img_align_celeba/\d{6}\.jpg: face image listed .* but missing"):
+        simulate_dataset(broken, tmp_path / "out", scale="smoke")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["broken"]  # no output, no temporary folder
