@@ -12,7 +12,7 @@ import logging
 
 import numpy as np
 
-from facebrain.metrics.utils import RepresentationFunction, representation
+from facebrain.metrics.utils import RepresentationFunction, normalize, representation
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ def compute_beta_vae(ground_truth_data, representation_function: RepresentationF
 
     x_train, y_train = _points(ground_truth_data, representation_function, random_state, batch_size, num_train)
     x_eval, y_eval = _points(ground_truth_data, representation_function, random_state, batch_size, num_eval)
+    x_train, x_eval = normalize(x_train, x_eval)  # standardised features: lbfgs converges in few iterations
     model = LogisticRegression(max_iter=2000, random_state=int(random_state.integers(2**31)))
     model.fit(x_train, y_train)
     scores = {"train_accuracy": float(model.score(x_train, y_train)), "eval_accuracy": float(model.score(x_eval, y_eval))}
