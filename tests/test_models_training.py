@@ -163,6 +163,15 @@ def test_oracle_returns_the_z_scored_factors_by_id(dataset, tmp_path):
         encode_images(model, images[:1], ["no-such-id"], device="cpu")
 
 
+def test_latents_are_removed_when_the_labels_fail(tmp_path):
+    images, factors = make_dataset(tmp_path / "notest.h5", n=40)
+    write_prepared(tmp_path / "notest.h5", images, factors, FACTOR_NAMES, np.zeros(40, np.int8), [str(i) for i in range(40)])
+    model = train(tmp_path / "notest.h5", tmp_path / "random", "random")
+    with pytest.raises(DataError, match="held-out"):
+        write_latents(model, tmp_path / "notest.h5", tmp_path / "latents.h5", labels_out=tmp_path / "labels.tsv", device="cpu")
+    assert not (tmp_path / "latents.h5").exists() and not (tmp_path / "labels.tsv").exists()
+
+
 def test_encode_images_rejects_bad_input(dataset, tmp_path):
     path, images, _ = dataset
     model = train(path, tmp_path / "random", "random")
@@ -183,7 +192,8 @@ def test_latents_file_follows_the_dataset_order(dataset, tmp_path):
 
     path, images, _ = dataset
     model = train(path, tmp_path / "vae", "vae")
-    write_latents(model, path, tmp_path / "latents.h5", device="cpu", provenance={"rule": "test"})
+    write_latents(model, path, tmp_path / "latents.h5", labels_out=tmp_path / "labels.tsv", device="cpu", provenance={"rule": "test"})
+    assert len(pd.read_csv(tmp_path / "labels.tsv", sep="\t")) == 10  # one row per latent dimension
     with h5py.File(tmp_path / "latents.h5", "r") as f:
         mu, ids = f["mu"][:], [s.decode() for s in f["ids"][:]]
         assert f.attrs["kind"] == "vae" and f.attrs["rule"] == "test"
@@ -232,9 +242,11 @@ def test_permute_dims_keeps_each_marginal_and_breaks_the_joint():
     assert not torch.equal(permuted[:, 0], permuted[:, 1])
 
 
-def test_encode_only_kinds_match_the_rule_helpers():
+def test_encode_only_and_fit_kinds_match_the_rule_helpers():
     from conftest import REPO
 
     text = (REPO / "workflow/rules/common_models.smk").read_text()
     declared = ast.literal_eval(re.search(r"^ENCODE_ONLY_KINDS = (.+)$", text, re.M).group(1))
     assert set(declared) == {kind for kind, cls in MODEL_KINDS.items() if not cls.decodable}
+    declared = ast.literal_eval(re.search(r"^FIT_KINDS = (.+)$", text, re.M).group(1))
+    assert set(declared) == {kind for kind, cls in MODEL_KINDS.items() if cls.trained_by == "fit"}

@@ -158,6 +158,7 @@ def write_latents(
     model: str | Path,
     data: str | Path,
     out: str | Path,
+    labels_out: str | Path | None = None,
     device: str = "auto",
     batch_size: int = 256,
     provenance: Mapping[str, Any] | None = None,
@@ -169,6 +170,8 @@ def write_latents(
     model : ``model.pt``.
     data : ``results/data/{dataset}.h5``.
     out : the latents file: ``mu``, ``logvar`` float32 (N, K), ``ids`` (N,), in the dataset's order.
+    labels_out : optional ``{dataset}_dimension_labels.tsv``, written from the new latents by
+        :func:`facebrain.dimension_labels.label_dimensions`.
     """
     from facebrain.datasets.prepared import PreparedData
 
@@ -186,3 +189,11 @@ def write_latents(
     attrs = {**(provenance or {}), "model": str(model), "kind": loaded.kind, "latent_dim": loaded.latent_dim}
     write_h5(out, {"mu": mu, "logvar": logvar, "ids": np.asarray(ids, dtype=object)}, attrs=attrs)
     log.info("wrote %s: %d images x %d latents", out, *mu.shape)
+    if labels_out is not None:
+        from facebrain.dimension_labels import label_dimensions
+
+        try:
+            label_dimensions(out, data, labels_out)
+        except BaseException:
+            Path(out).unlink(missing_ok=True)  # no half-finished job output
+            raise

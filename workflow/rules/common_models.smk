@@ -19,8 +19,12 @@ validate(config["models"], "../schemas/models.schema.yaml")
 
 ENCODE_ONLY_KINDS = ("oracle", "random")
 """Kinds without a decoder (their classes set `decodable = False`; a unit test checks)."""
+FIT_KINDS = ("oracle", "pca", "random")
+"""Closed-form kinds (their classes set `trained_by = "fit"`; a unit test checks)."""
 TRAIN_SETTING_KEYS = ("steps", "batch_size", "lr", "checkpoint_every", "log_every", "eval_images")
-"""The `train:` entries a training job depends on (its params)."""
+"""The `train:` entries a training job of a gradient-trained kind depends on (its params)."""
+FIT_SETTING_KEYS = ("eval_images",)
+"""The `train:` entries a closed-form fit depends on."""
 SEED_SUFFIX = re.compile(r"^(?P<base>.+)-seed(?P<seed>[0-9]+)$")
 
 
@@ -62,9 +66,11 @@ def model_is_decodable(name):
     return model_spec(name)["kind"] not in ENCODE_ONLY_KINDS
 
 
-def train_settings():
-    """The `train:` entries every training job depends on."""
-    return {k: config["train"][k] for k in TRAIN_SETTING_KEYS}
+def train_settings(wildcards):
+    """params of the training rule: the `train:` entries the job of {model} depends on
+    (a closed-form fit ignores steps, lr, ..., so changing them does not refit it)."""
+    keys = FIT_SETTING_KEYS if model_spec(wildcards.model)["kind"] in FIT_KINDS else TRAIN_SETTING_KEYS
+    return {k: config["train"][k] for k in keys}
 
 
 def spec_of_wildcards(wildcards):

@@ -16,7 +16,7 @@ rule train_model:
         benchmark_path("train_model", "{model}/{dataset}")
     params:
         spec=spec_of_wildcards,
-        train=train_settings(),
+        train=train_settings,
         seed=config["seed"],
     threads: config["train"]["threads"]
     resources:
@@ -34,7 +34,13 @@ rule encode_latents:
         model=model_of_wildcards,
         data=prepared_data,
     output:
-        "results/latents/{model}/{dataset}.h5",
+        latents="results/latents/{model}/{dataset}.h5",
+        labels=report(
+            "results/latents/{model}/{dataset}_dimension_labels.tsv",
+            caption="../report/dimension_labels.rst",
+            category="Models",
+            subcategory="Dimension labels",
+        ),
     log:
         log_path("encode_latents", "{model}/{dataset}"),
     benchmark:
@@ -48,31 +54,6 @@ rule encode_latents:
         "../../envs/facebrain.yaml"
     script:
         "../scripts/encode_latents.py"
-
-
-rule label_dimensions:
-    input:
-        latents="results/latents/{model}/{dataset}.h5",
-        data=prepared_data,
-    output:
-        report(
-            "results/latents/{model}/{dataset}_dimension_labels.tsv",
-            caption="../report/dimension_labels.rst",
-            category="Models",
-            subcategory="Dimension labels",
-        ),
-    log:
-        log_path("label_dimensions", "{model}/{dataset}"),
-    benchmark:
-        benchmark_path("label_dimensions", "{model}/{dataset}")
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=10,
-    conda:
-        "../../envs/facebrain.yaml"
-    script:
-        "../scripts/label_dimensions.py"
 
 
 rule traversal_figure:
@@ -180,3 +161,6 @@ rule latent_factor_correlation:
         "../../envs/facebrain.yaml"
     script:
         "../scripts/latent_factor_correlation.py"
+
+
+register_final_targets("models", models_final_targets())
