@@ -103,6 +103,7 @@ def test_design_follows_the_study(sim):
         assert nib.load(run.bold).shape[:3] == phantom.CROP_SHAPE
         assert (data.stimulus_path(ev.stim_file[ev.trial_type == "train_face"].iloc[0])).is_file()
     assert len(tests) == design.N_TEST_FACES
+    assert data.stimulus_path("placeholders/fixation.png").is_file()
     first_of_ses2 = runs[design.SCALES["smoke"].faces_runs]
     assert (first_of_ses2.session, first_of_ses2.run) == ("02", 1)
     assert first_of_ses2.events.trial_type.iloc[0] == "img"  # imagery opens the later sessions

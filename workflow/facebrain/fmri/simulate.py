@@ -470,8 +470,22 @@ def _write_dataset_files(root: Path, n_subjects: int, factors: Sequence[str], mo
         "DatasetType": "derivative",
         "GeneratedBy": [{"Name": "facebrain.fmri.simulate", "Version": __version__}],
     })
+    _write_fixation(root / layout.STIMULI / layout.FIXATION_STIM)
     write_json(root / "ground_truth" / "factors.json", list(factors))
     write_text(root / "ground_truth" / "README", _TRUTH_README.format(factors=", ".join(factors), mode=mode, scale=scale))
+
+
+def _write_fixation(path: Path) -> None:
+    """The fixation cross shown on Fix and Img trials (stimuli/placeholders/fixation.png): grey, 178 x 218."""
+    from PIL import Image
+
+    from facebrain.io import atomic_path
+
+    pixels = np.full((218, 178), 128, np.uint8)
+    pixels[105:113, 79:99] = 0
+    pixels[99:119, 85:93] = 0
+    with atomic_path(path) as tmp:
+        Image.fromarray(pixels).save(tmp, format="PNG")
 
 
 _TRUTH_README = """Ground truth of the simulated dataset (never read by the analysis; tests only).
