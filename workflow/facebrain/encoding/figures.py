@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +26,7 @@ def _save(fig, out_png: str | Path) -> None:
     with atomic_path(out_png) as tmp:
         fig.savefig(tmp, dpi=120, bbox_inches="tight")
     _pyplot().close(fig)
+    log.info("wrote %s", out_png)
 
 
 def _slices(img, n: int = 5) -> list[float]:

@@ -63,6 +63,7 @@ def table1_markdown(table: pd.DataFrame) -> str:
 def write_table1(summaries: Sequence[str | Path], subjects: Sequence[str], models: Sequence[str], out_csv: str | Path, out_md: str | Path) -> pd.DataFrame:
     """Pipeline step: results/table1.csv (subject, model, rho, p, n_voxels, n_permutations) and table1.md."""
     table = collect(summaries, subjects, models, ["rho", "p", "n_voxels", "n_permutations"])
+    log.info("Table 1: %d subjects x %d models", table.subject.nunique(), table.model.nunique())
     write_table(out_csv, table)
     write_text(out_md, table1_markdown(table))
     return table
@@ -173,5 +174,6 @@ def write_beta_overlap(
         frames.append(frame.assign(subject=subject, model=model))
     columns = ["subject", "model", "factor_a", "dim_a", "factor_b", "dim_b", "dice", "n_top"]
     table = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+    log.info("beta overlap: %d pairs of labelled dimensions over %d subject x model fits", len(table), len(frames))
     write_table(out_csv, table)
     return table
