@@ -21,33 +21,6 @@ from pathlib import Path
 
 import nibabel as nib
 import numpy as np
-import pandas as pd
-
-
-def recovered_r(data, sub: str, z_of: dict) -> list[float]:
-    from nilearn.glm.first_level import compute_regressor
-
-    truth = data.root / "ground_truth"
-    selective = nib.load(truth / f"sub-{sub}_desc-faceregions_mask.nii.gz").get_fdata() > 0
-    planted = nib.load(truth / f"sub-{sub}_desc-tuning_weights.nii.gz").get_fdata()[selective]
-    estimates = []
-    for run in data.runs(sub, "faces"):
-        y = nib.load(run.bold).get_fdata()[selective].T
-        y = 100 * (y / y.mean(0) - 1)
-        ev, t = run.events, np.arange(len(y)) * run.tr
-        face = ev.trial_type.isin(["train_face", "test_face"]).to_numpy()
-
-        def reg(rows, amp):
-            return compute_regressor(np.vstack([ev.onset[rows], ev.duration[rows], amp]), "glover", t)[0][:, 0]
-
-        zs = np.stack([z_of[f] for f in ev.face_id[face]])
-        img = (ev.trial_type == "img").to_numpy()
-        x = np.column_stack([reg(face, np.ones(face.sum())), reg(img, np.ones(img.sum()))]
-                            + [reg(face, zs[:, f]) for f in range(zs.shape[1])]
-                            + [run.confounds.to_numpy(), np.ones(len(y)), np.linspace(-1, 1, len(y))])
-        estimates.append(np.linalg.lstsq(x, y, rcond=None)[0][2:2 + zs.shape[1]])
-    w_hat = np.mean(estimates, axis=0)
-    return [float(np.corrcoef(w_hat[f], planted[:, f])[0, 1]) for f in range(planted.shape[1])]
 
 
 def localizer_dice(data, sub: str, p: float = 1e-4) -> float:
@@ -63,6 +36,7 @@ def localizer_dice(data, sub: str, p: float = 1e-4) -> float:
 def main() -> None:
     from facebrain.fmri.reader import BidsFmriDataset
     from facebrain.fmri.simulate import simulate_dataset
+    from facebrain.fmri.truth import recover_tuning, true_factor_z
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--faces", default="resources/synthfaces")
@@ -75,14 +49,12 @@ def main() -> None:
         elapsed = time.perf_counter() - start
         size = sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
         print(f"simulate {args.scale}/{args.mode}: {elapsed:.1f} s, {size / 1e6:.0f} MB")
-        info = json.loads((root / "ground_truth/simulation.json").read_text())
-        factors = info["settings"]["factors"]
-        table = pd.read_csv(Path(args.faces) / "factors.tsv", sep="\t").set_index("image_id")[factors]
-        z = (table - pd.Series(info["factor_mean"])[factors]) / pd.Series(info["factor_sd"])[factors]
-        z_of = {i: row.to_numpy() for i, row in z.iterrows()}
+        z_of = true_factor_z(root, Path(args.faces) / "factors.tsv")
+        factors = json.loads((root / "ground_truth/factors.json").read_text())
         data = BidsFmriDataset(root)
         for sub in data.subjects():
-            r = recovered_r(data, sub, z_of)
+            w_hat, w = recover_tuning(data, sub, z_of)
+            r = [np.corrcoef(a, b)[0, 1] for a, b in zip(w_hat, w)]
             print(f"sub-{sub}: tuning r " + ", ".join(f"{f} {v:.2f}" for f, v in zip(factors, r))
                   + f"; localizer Dice {localizer_dice(data, sub):.2f}")
 

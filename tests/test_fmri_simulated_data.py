@@ -19,6 +19,7 @@ from facebrain.fmri import design, phantom
 from facebrain.fmri.audit import audit_subject, leaked_stimuli, leaked_trial_mask, write_stimulus_audit
 from facebrain.fmri.reader import BidsFmriDataset, read_events
 from facebrain.fmri.simulate import simulate_dataset
+from facebrain.fmri.truth import recover_tuning, true_factor_z
 
 FACTORS = ["yaw", "smile", "skin_tone", "gender", "hair_color", "light_direction", "background", "eyeglasses"]
 
@@ -131,50 +132,16 @@ def test_planted_maps_distinct_and_overlapping(sim):
     assert 0.1 < overlap < 0.9
 
 
-def _recovered_weights(data, sub, z_of):
-    """Tuning estimated by OLS with the true factors as regressors, per run, averaged; (F, V face voxels)."""
-    from nilearn.glm.first_level import compute_regressor
-
-    truth = data.root / "ground_truth"
-    selective = nib.load(truth / f"sub-{sub}_desc-faceregions_mask.nii.gz").get_fdata() > 0
-    estimates = []
-    for run in data.runs(sub, "faces"):
-        y = nib.load(run.bold).get_fdata()[selective].T
-        y = 100 * (y / y.mean(0) - 1)
-        ev, t = run.events, np.arange(len(y)) * run.tr
-        face = ev.trial_type.isin(["train_face", "test_face"]).to_numpy()
-
-        def reg(rows, amp):
-            return compute_regressor(np.vstack([ev.onset[rows], ev.duration[rows], amp]), "glover", t)[0][:, 0]
-
-        zs = np.stack([z_of[f] for f in ev.face_id[face]])
-        x = np.column_stack([reg(face, np.ones(face.sum()))] + [reg(face, zs[:, f]) for f in range(zs.shape[1])]
-                            + [run.confounds.to_numpy(), np.ones(len(y)), np.linspace(-1, 1, len(y))])
-        estimates.append(np.linalg.lstsq(x, y, rcond=None)[0][1:1 + zs.shape[1]])
-    return np.mean(estimates, axis=0), selective
-
-
-def _true_z(sim, faces):
-    info = json.loads((sim / "ground_truth/simulation.json").read_text())
-    factors = info["settings"]["factors"]
-    table = pd.read_csv(faces / "factors.tsv", sep="\t").set_index("image_id")[factors]
-    z = (table - pd.Series(info["factor_mean"])[factors]) / pd.Series(info["factor_sd"])[factors]
-    return {i: row.to_numpy() for i, row in z.iterrows()}
-
-
 def test_planted_tuning_is_recoverable_with_the_true_factors(sim, faces):
-    data = BidsFmriDataset(sim)
-    w_hat, selective = _recovered_weights(data, "02", _true_z(sim, faces))
-    w = nib.load(sim / "ground_truth/sub-02_desc-tuning_weights.nii.gz").get_fdata()[selective]
-    r = [np.corrcoef(w_hat[f], w[:, f])[0, 1] for f in range(4)]
+    w_hat, w = recover_tuning(BidsFmriDataset(sim), "02", true_factor_z(sim, faces / "factors.tsv"))
+    r = [np.corrcoef(w_hat[f], w[f])[0, 1] for f in range(4)]
     assert min(r) > 0.6, r
 
 
 def test_null_mode_plants_no_tuning(faces, tmp_path):
     null = simulate_dataset(faces, tmp_path / "null", scale="smoke", mode="null", seed=3)
-    w = nib.load(null / "ground_truth/sub-02_desc-tuning_weights.nii.gz").get_fdata()
+    w_hat, w = recover_tuning(BidsFmriDataset(null), "02", true_factor_z(null, faces / "factors.tsv"))
     assert not w.any()
-    w_hat, _ = _recovered_weights(BidsFmriDataset(null), "02", _true_z(null, faces))
     assert np.abs(w_hat.mean(axis=1)).max() < 0.15  # no systematic tuning over the face voxels
 
 

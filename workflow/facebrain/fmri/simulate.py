@@ -26,9 +26,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,7 +36,7 @@ from tqdm import tqdm
 
 from facebrain.errors import DataError
 from facebrain.fmri import design, layout, phantom
-from facebrain.io import write_json, write_table, write_text
+from facebrain.io import atomic_dir, write_json, write_table, write_text
 
 log = logging.getLogger(__name__)
 
@@ -216,9 +213,7 @@ def simulate_dataset(
     if len(ids) < need or male.sum() < design.N_TEST_FACES // 2 or (~male).sum() < design.N_TEST_FACES // 2:
         raise DataError(face_root, f"{len(ids)} faces ({int(male.sum())} male); scale {scale!r} needs {need} per subject "
                                    f"and at least {design.N_TEST_FACES // 2} of each sex")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         _write_dataset_files(tmp, sc.subjects, factors, mode, scale)
         settings = dict(scale=scale, mode=mode, factors=list(factors), tuning_gain=tuning_gain, face_gain=face_gain,
                         noise_sd=noise_sd, ar1=ar1, leaked_test_faces=leaked_test_faces, duplicate_names=duplicate_names, seed=seed)
@@ -235,12 +230,6 @@ def simulate_dataset(
             "settings": settings, "factor_mean": dict(zip(factors, mean)), "factor_sd": dict(zip(factors, sd)),
             "subjects": planted, "provenance": dict(provenance or {}),
         })
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     log.info("wrote %s (%s, %s)", out, scale, mode)
     return out
 
