@@ -264,11 +264,11 @@ def _simulate_subject(root: Path, images: FaceImages, sub: str, index: int, sc: 
     counters = {"F": base, "M": base}
     test_numbers = rng.choice(np.arange(base + 8000, base + 9000), size=len(test_idx), replace=False)
     test_names = [f"{'M' if male[i] else 'F'}{n}.jpg" for i, n in zip(test_idx, test_numbers)]
-    halves = [test_names[0:5] + test_names[10:15], test_names[5:10] + test_names[15:20]]
+    shown_count = dict.fromkeys(test_names, 0)
     face_of = {name: i for name, i in zip(test_names, test_idx)}
 
     sessions = []
-    global_run, train_pos, test_runs = 0, 0, 0
+    global_run, train_pos = 0, 0
     for ses_i in range(sc.sessions):
         ses = f"{ses_i + 1:02d}"
         if ses_i == 0:
@@ -285,8 +285,7 @@ def _simulate_subject(root: Path, images: FaceImages, sub: str, index: int, sc: 
                 name = f"{sex}{counters[sex]}.jpg"
                 face_of[name] = i
                 train_names.append(name)
-            shown_tests = [] if ses_i < sc.test_free_sessions(index) else halves[test_runs % 2]
-            test_runs += bool(shown_tests)
+            shown_tests = [] if ses_i < sc.test_free_sessions(index) else _pick_test_faces(rng, test_names, shown_count)
             imagery = ses_i + 1 >= sc.imagery_from_session and r == 0
             events = design.faces_run_events(rng, sub, global_run, train_names, shown_tests, sc.oneback_per_run, imagery, sc.fix_fraction)
             for name in train_names + shown_tests:
@@ -316,6 +315,18 @@ def _simulate_subject(root: Path, images: FaceImages, sub: str, index: int, sc: 
         "n_face_selective_voxels": int(brain.face_selective.sum()),
         "n_brain_voxels": int(brain.brain.sum()),
     }
+
+
+def _pick_test_faces(rng: np.random.Generator, test_names: list[str], shown_count: dict[str, int]) -> list[str]:
+    """The 10 test faces of a run: 5 F and 5 M, the least shown so far (ties at random); updates ``shown_count``."""
+    picked = []
+    for sex in ("F", "M"):
+        names = [n for n in test_names if n.startswith(sex)]
+        order = np.lexsort((rng.random(len(names)), [shown_count[n] for n in names]))
+        picked += [names[i] for i in order[: design.TEST_PER_RUN // 2]]
+    for name in picked:
+        shown_count[name] += 1
+    return picked
 
 
 def simulate_run(brain: phantom.Phantom, events: pd.DataFrame, n_volumes: int, z_of: Mapping[str, np.ndarray],
