@@ -140,7 +140,6 @@ def slurm_cluster():
         pytest.skip("starting munged, slurmctld and slurmd needs root")
     if SLURM_CONF.exists() and MARKER not in SLURM_CONF.read_text():
         pytest.skip(f"{SLURM_CONF} belongs to another SLURM installation; not overwriting it")
-    wrote_conf = not SLURM_CONF.exists()
     SLURM_CONF.parent.mkdir(parents=True, exist_ok=True)
     SLURM_CONF.write_text(CONF_TEXT)
     for folder in ("/run/munge", "/run/slurm", "/var/spool/slurmctld", "/var/spool/slurmd", "/var/log/slurm", "/var/log/munge", "/var/lib/munge"):
@@ -158,11 +157,11 @@ def slurm_cluster():
         "slurmctld": [_which("slurmctld")],
         "slurmd": [_which("slurmd"), "-N", "localhost"],
     }
-    started = []
+    started = {}
     try:
         for name, command in commands.items():
             if _running_pid(name) is None:
-                started.append(_start(name, command))
+                started[name] = _start(name, command)
         deadline = time.monotonic() + 60
         while _node_state() != "idle":
             if time.monotonic() > deadline:
@@ -170,9 +169,9 @@ def slurm_cluster():
             time.sleep(1)
         yield
     finally:
-        for pid in reversed(started):
+        for pid in reversed(started.values()):
             _stop(pid)
-        if wrote_conf:
+        if "slurmctld" in started:
             # With a slurm.conf but no controller, every `scontrol` (which the
             # SLURM executor plugin calls when snakemake starts) waits ~10 s.
             SLURM_CONF.unlink(missing_ok=True)
