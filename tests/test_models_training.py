@@ -111,7 +111,8 @@ def test_training_log_and_evaluation(dataset, tmp_path):
     # 4096 pixels: the Bernoulli NLL per image is positive and below 4096 * log(2) * a few
     assert 0 < evaluation["reconstruction"] < 4096 * 2
     payload = torch.load(model, weights_only=True)
-    assert payload["kind"] == "factorvae" and payload["spec"] == {"kind": "factorvae"}
+    assert payload["kind"] == "factorvae"
+    assert payload["spec"] == {"kind": "factorvae", "seed": 0, "latent_dim": 10, "architecture": "a1", "gamma": 6.4}
 
 
 def test_a_spec_with_an_unknown_hyperparameter_names_it(dataset, tmp_path):

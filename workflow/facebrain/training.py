@@ -159,7 +159,7 @@ def save_model(model: LatentModel, path: str | Path, name: str, spec: Mapping[st
     """Write ``model.pt`` atomically.
 
     Layout (a dict of tensors and primitives, loadable with ``weights_only=True``):
-    ``format``, ``kind``, ``name``, ``spec`` (the resolved config spec),
+    ``format``, ``kind``, ``name``, ``spec`` (the config spec with its kind's defaults filled in),
     ``init_config`` (constructor arguments), ``state_dict``, ``provenance``.
     """
     payload = {
@@ -229,7 +229,7 @@ def train_model(
     from facebrain.datasets.prepared import PreparedData
 
     try:
-        resolve_spec(spec, name)  # a bad spec fails before any data is read
+        resolved = resolve_spec(spec, name)  # a bad spec fails before any data is read
     except ValueError as err:
         raise DataError(model_out, str(err)) from err
     device_t = resolve_device(device)
@@ -251,7 +251,7 @@ def train_model(
             log.warning("%s has no test split; evaluating on training images", data)
         eval_idx = eval_idx[: int(train["eval_images"])]
         evaluation = {"model": name, "kind": model.kind, "latent_dim": model.latent_dim, **evaluate_model(model, prepared, eval_idx, device_t)}
-    save_model(model, model_out, name, spec, provenance)
+    save_model(model, model_out, name, resolved, provenance)
     write_table(log_out, pd.DataFrame(rows))
     write_json(evaluation_out, evaluation)
     Path(model_out).with_name(CHECKPOINT_NAME).unlink(missing_ok=True)
