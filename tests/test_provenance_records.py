@@ -27,6 +27,7 @@ def results(tmp_path):
     img = nib.Nifti1Image(np.ones((2, 2, 2), np.float32), np.eye(4))
     save_nifti(img, root / "encoding" / "sub-01" / "rho.nii.gz", provenance=make_provenance("encode", {"alpha": 1.0}, [src]))
     write_h5(root / "bare.h5", {"x": np.arange(3)})
+    write_h5(root / "generated.h5", {"x": np.arange(3)}, attrs=make_provenance("simulate", {"n": 3}))
     (root / "table1.csv").write_text("a,b\n1,2\n")
     return root
 
@@ -46,9 +47,11 @@ def test_collect_provenance_lists_every_file_and_flags_missing_records(results):
     out = results / "provenance.json"
     collect_provenance(out, provenance=make_provenance("collect_provenance"))
     data = json.loads(out.read_text())
-    assert sorted(data["files"]) == ["results/bare.h5", "results/encoding/sub-01/rho.nii.gz", "results/latents/vae/dsprites.h5"]
+    assert sorted(data["files"]) == ["results/bare.h5", "results/encoding/sub-01/rho.nii.gz", "results/generated.h5", "results/latents/vae/dsprites.h5"]
+    # a generator without input files has complete provenance (inputs {})
+    assert data["files"]["results/generated.h5"]["inputs"] == {}
     assert data["missing"] == {"results/bare.h5": ["rule", "config_hash", "inputs", "versions"]}
-    assert data["rules"] == {"(unknown)": 1, "encode": 1, "train": 1}
+    assert data["rules"] == {"(unknown)": 1, "encode": 1, "simulate": 1, "train": 1}
     assert data["files"]["results/latents/vae/dsprites.h5"]["config_hash"] == make_provenance("train", {"model": "vae", "beta": 4.0})["config_hash"]
     assert data["collected_by"]["rule"] == "collect_provenance"
 

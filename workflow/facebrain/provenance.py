@@ -222,7 +222,7 @@ def collect_provenance(out: str | Path, root: str | Path | None = None, provenan
         record = read_provenance(path)
         record["size"] = path.stat().st_size
         files[key] = record
-        lacking = [k for k in REQUIRED_KEYS if not record.get(k)]
+        lacking = [k for k in REQUIRED_KEYS if record.get(k) in (None, "")]  # inputs may be {}: a generator
         if lacking:
             missing[key] = lacking
             logger.warning("%s lacks provenance: %s", key, ", ".join(lacking))
