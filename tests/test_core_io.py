@@ -105,3 +105,19 @@ def test_atomic_dir_replaces_only_when_complete(tmp_path):
             raise RuntimeError("killed")
     assert (out / "a.txt").read_text() == "v1"
     assert [p.name for p in tmp_path.iterdir()] == ["tree"]
+
+
+def test_set_threads_caps_torch_without_importing_it():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from facebrain.pipeline import set_threads\n"
+        "set_threads(1)\n"
+        "assert 'torch' not in sys.modules, 'set_threads imported torch'\n"
+        "import torch\n"
+        "print(torch.get_num_threads())\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "1"

@@ -49,16 +49,10 @@ def set_threads(threads: int) -> None:
         threadpool_limits(threads)
     except ImportError:
         pass
-    if "torch" in sys.modules or _torch_available():
-        import torch
-
-        torch.set_num_threads(max(1, threads))
-
-
-def _torch_available() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("torch") is not None
+    # torch reads OMP_NUM_THREADS when it is first imported; only a torch that
+    # is already loaded needs telling (jobs that never use torch skip its import).
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(max(1, threads))
 
 
 def run_step(snakemake, func: Callable[..., Any], **kwargs: Any) -> Any:
