@@ -45,7 +45,8 @@ class PCA(LatentModel):
 
         n = len(pool.indices)
         rows = np.sort(rng.choice(n, size=min(n, self.max_fit_images), replace=False))
-        x = pool.images[rows].reshape(len(rows), -1).astype(np.float32) / 255.0
+        # (n, 64, 64, C) -> channel-first, the layout encode() and decode() flatten.
+        x = pool.images[rows].transpose(0, 3, 1, 2).reshape(len(rows), -1).astype(np.float32) / 255.0
         n_components = min(self.latent_dim, x.shape[0], x.shape[1])
         if n_components < self.latent_dim:
             log.warning("pca: %d components asked for, %d images allow only %d", self.latent_dim, x.shape[0], n_components)
