@@ -146,9 +146,10 @@ def test_every_kind_trains_encodes_and_reloads(dataset, tmp_path, kind):
 @pytest.mark.parametrize("channels", [1, 3])
 def test_pca_with_all_components_reconstructs_the_training_images(tmp_path, channels):
     path = tmp_path / "data.h5"
-    images, _ = make_dataset(path, channels=channels)
+    images, factors = make_dataset(path, channels=channels)
     images[..., -1] //= 2  # colour images: channels differ, so the pixel layout matters
-    write_prepared(path, images, make_dataset(tmp_path / "unused.h5")[1], FACTOR_NAMES, np.r_[np.zeros(60), np.ones(10), 2 * np.ones(20)].astype(np.int8), [str(i) for i in range(90)])
+    split = np.r_[np.zeros(60), np.ones(10), 2 * np.ones(20)].astype(np.int8)
+    write_prepared(path, images, factors, FACTOR_NAMES, split, [str(i) for i in range(90)])
     model = train(path, tmp_path / "pca", "pca", spec={"kind": "pca", "latent_dim": 1024})
     assert torch.load(model, weights_only=True)["init_config"]["latent_dim"] == 60  # 60 training images
     mu, logvar = encode_images(model, images[:5], [str(i) for i in range(5)], device="cpu")
