@@ -1,7 +1,7 @@
 """Training throughput (images/s) of one step per model kind at batch 64, beside a
 minimal hand-written torch loop of the same network and loss.
 
-    .venv/bin/python bench/train_throughput.py [--steps 60] [--device auto] [--channels 3]
+    .venv/bin/python bench/train_throughput.py [--steps 60] [--device auto] [--channels 3] [--threads 1]
 
 The pipeline's step is the real one: the ``images`` sampler of
 :mod:`facebrain.training` (uint8 pool -> float batch) and the model's
@@ -119,10 +119,15 @@ def main():
     parser.add_argument("--channels", type=int, default=3, choices=(1, 3))
     parser.add_argument("--repeats", type=int, default=2, help="alternate pipeline/baseline runs; the best of each is kept")
     parser.add_argument("--kinds", nargs="*", default=list(KINDS))
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     images = np.random.default_rng(0).integers(0, 256, (2048, 64, 64, args.channels), dtype=np.uint8)
     print(f"device {device}, torch threads {torch.get_num_threads()}, batch {BATCH}, {args.channels} channel(s), {args.steps} steps")
+    pipeline_rate("vae", {}, images, device, args.steps)  # warm-up: allocator, caches, clocks
+    baseline_rate("vae", {}, images, device, args.steps)
     print(f"{'kind':<11} {'pipeline img/s':>15} {'baseline img/s':>15} {'ratio':>6}")
     for kind in args.kinds:
         ours, base = [], []
