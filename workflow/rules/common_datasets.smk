@@ -5,8 +5,6 @@
 #   resources/dsprites/dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz   (dsprites_npz())
 #   resources/synthfaces/   (CelebA layout)      resources/celeba/   (CelebA files)
 
-# Nested section defaults are filled by validating the section itself.
-validate(config["datasets"], "../schemas/datasets.schema.yaml")
 
 DSPRITES_NPZ = "resources/dsprites/dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
 CELEBA_FILES = [

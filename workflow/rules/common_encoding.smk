@@ -10,8 +10,6 @@
 # Across subjects: results/table1.{csv,md}, results/tables/{decoding,beta_overlap}.csv,
 #   results/figures/{encoding_rho,decoding}_group.png
 
-# See fmri: nested $ref'd section defaults are filled by validating the section itself.
-validate(config["encoding"], "../schemas/encoding.schema.yaml")
 
 ENCODING_DIR = "results/encoding/{subject}"
 ENCODING_MODEL_DIR = "results/encoding/{subject}/{model}"

@@ -14,11 +14,6 @@ FMRI_SIM_ROOT = "resources/simfmri"
 FMRI_DOWNLOAD_ROOT = "resources/ds001761"
 FMRI_DOWNLOAD_MANIFEST = "results/fmri/ds001761_manifest.json"
 
-# The top-level validation does not fill defaults inside $ref'd section schemas
-# (jsonschema switches to the plain validator at a sub-schema's $schema), so
-# the section is validated again here, which fills its defaults in place.
-validate(config["fmri"], "../schemas/fmri.schema.yaml")
-
 
 def fmri_config():
     """The validated `fmri:` config section."""

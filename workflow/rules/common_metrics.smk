@@ -8,8 +8,6 @@
 #   results/tables/linear_probe.csv                 Hejna et al. Table 1 on scikit-learn digits
 #   results/tables/semantic_directions.csv (+ results/figures/semantic_directions_dendrogram.png)
 
-# Nested section defaults are filled by validating the section itself.
-validate(config["metrics"], "../schemas/metrics.schema.yaml")
 
 METRIC_COUNT_KEYS = ("batch_size", "num_train", "num_eval", "num_variance_estimate", "num_observations")
 """The `metrics:` entries that set the sample counts of every metric job."""

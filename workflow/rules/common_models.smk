@@ -13,9 +13,6 @@
 import itertools
 import re
 
-# See fmri: nested $ref'd section defaults are filled by validating the section itself.
-validate(config["train"], "../schemas/train.schema.yaml")
-validate(config["models"], "../schemas/models.schema.yaml")
 
 ENCODE_ONLY_KINDS = ("oracle", "random")
 """Kinds without a decoder (their classes set `decodable = False`; a unit test checks)."""
