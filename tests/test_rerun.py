@@ -61,3 +61,13 @@ def test_changing_one_models_hyperparameter_plans_only_its_downstream_jobs(smoke
         assert upstream, f"rule {job['rule']} ({job['output']}) is planned but depends on nothing that changed with models.{model}.{key}"
     other_trainings = [job["output"] for job in jobs if job["rule"] == "train_model" and job not in own]
     assert not other_trainings, other_trainings
+
+
+def test_changing_the_confound_set_refits_the_glms_but_trains_nothing(smoke_run, tmp_path):
+    confounds = smoke_config()["fmri"].get("confounds") or ["trans_x"]
+    override = tmp_path / "override.yaml"
+    override.write_text(yaml.safe_dump({"fmri": {"confounds": list(confounds)[:3]}}))
+    jobs = dry_run_jobs(smoke_run, "all", "--configfile", "presets/smoke.yaml", str(override))
+    rules = {job["rule"] for job in jobs}
+    assert {"encoding_localizer", "encoding_glm"} <= rules, rules
+    assert not rules & {"train_model", "simulate_fmri", "encode_latents"}, rules

@@ -20,6 +20,11 @@ def fmri_config():
     return config["fmri"]
 
 
+def fmri_reader_options():
+    """BidsFmriDataset options from the config: the BOLD `space` and the selected `confounds`."""
+    return {"space": fmri_config()["space"], "confounds": list(fmri_config()["confounds"])}
+
+
 def fmri_root():
     """The BIDS root the analysis reads: resources/simfmri or resources/ds001761."""
     return FMRI_SIM_ROOT if fmri_config()["source"] == "simulate" else FMRI_DOWNLOAD_ROOT

@@ -17,6 +17,7 @@ rule encoding_localizer:
         benchmark_path("encoding_localizer", "{subject}")
     params:
         root=fmri_root(),
+        reader=fmri_reader_options(),
         localizer=encoding_config()["localizer"],
         high_pass=encoding_config()["glm"]["high_pass"],
         hrf_model=encoding_config()["glm"]["hrf_model"],
@@ -70,6 +71,7 @@ rule encoding_glm:
         benchmark_path("encoding_glm", "{subject}/{model}")
     params:
         root=fmri_root(),
+        reader=fmri_reader_options(),
         glm=encoding_config()["glm"],
         exclude_leaked=config["fmri"]["exclude_leaked"],
     threads: 1

@@ -285,6 +285,7 @@ def fit_subject_glm(
     hrf_model: str = "glover",
     high_pass: float = 0.01,
     voxel_chunk: int = 50_000,
+    reader_options: Mapping[str, Any] | None = None,
     provenance: Mapping[str, Any] | None = None,
 ) -> GlmFit:
     """Pipeline step: the encoding GLM of one subject x model.
@@ -294,6 +295,7 @@ def fit_subject_glm(
     ``audit`` holds the fmri stage's stimulus audit of the subject (or nothing): the training
     trials of its leaked stimuli (training names showing a test face's image,
     :func:`facebrain.fmri.audit.leaked_stimuli`) are left out of the latent regressors.
+    ``reader_options`` (``space``, ``confounds``) go to :class:`facebrain.fmri.reader.BidsFmriDataset`.
     """
     import nibabel as nib
 
@@ -305,7 +307,7 @@ def fit_subject_glm(
     excluded: set[str] = set()
     for path in audit:
         excluded |= set(leaked_stimuli(path))
-    runs = BidsFmriDataset(bids_root).runs(subject.removeprefix("sub-"), "faces")
+    runs = BidsFmriDataset(bids_root, **(reader_options or {})).runs(subject.removeprefix("sub-"), "faces")
     latents, _ = read_stimulus_latents(latents_h5)
     mask_img = nib.load(str(brain_mask_nii))
     fit = fit_encoding_glm(runs, np.asarray(mask_img.dataobj) > 0, latents, excluded, hrf_model, high_pass, voxel_chunk)

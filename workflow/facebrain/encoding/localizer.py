@@ -70,6 +70,7 @@ def localize_subject(
     hrf_model: str = "glover",
     high_pass: float = 0.01,
     noise_model: str = "ar1",
+    reader_options: Mapping[str, Any] | None = None,
     provenance: Mapping[str, Any] | None = None,
 ) -> int:
     """Pipeline step: brain mask, localizer z map and face-selective mask of one subject.
@@ -90,7 +91,7 @@ def localize_subject(
     from facebrain.encoding.glm import brain_mask
     from facebrain.fmri.reader import BidsFmriDataset
 
-    data = BidsFmriDataset(bids_root)
+    data = BidsFmriDataset(bids_root, **(reader_options or {}))
     sub = subject.removeprefix("sub-")
     loc_runs = data.runs(sub, "loc")
     face_runs = data.runs(sub, "faces")
