@@ -75,7 +75,8 @@ def read_report(path: Path) -> tuple[dict, dict]:
 
 def test_report_lists_every_final_table_and_figure_with_caption_and_category(smoke_run):
     report = smoke_run / "results" / "report.html"
-    run_snakemake(smoke_run, "--report", str(report.relative_to(smoke_run)), "--configfile", "presets/smoke.yaml")
+    proc = run_snakemake(smoke_run, "--report", str(report.relative_to(smoke_run)), "--configfile", "presets/smoke.yaml")
+    assert "(ERROR/" not in proc.stdout and "(WARNING/" not in proc.stdout, f"a caption is not valid reStructuredText:\n{proc.stdout}"
     results, categories = read_report(report)
     shown = [t for t in final_targets(smoke_run) if t.endswith(REPORTED_SUFFIXES)]
     missing = [t for t in shown if t not in results]
