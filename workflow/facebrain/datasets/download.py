@@ -14,6 +14,7 @@ import logging
 import os
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from tqdm import tqdm
@@ -88,34 +89,7 @@ def download(url: str, dest: str | Path, algorithm: str, expected: str, timeout:
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
-    have = part.stat().st_size if part.is_file() else 0
-    request = urllib.request.Request(url, headers={"User-Agent": "facebrain"})
-    if have:
-        request.add_header("Range", f"bytes={have}-")
-    try:
-        response = urllib.request.urlopen(request, timeout=timeout)
-    except urllib.error.HTTPError as err:
-        if err.code == 416 and have:  # the .part file is already complete
-            response = None
-        else:
-            raise OfflineError(_manual_message(url, dest, algorithm, expected, f"HTTP {err.code} {err.reason}")) from err
-    except (urllib.error.URLError, OSError) as err:
-        raise OfflineError(_manual_message(url, dest, algorithm, expected, str(getattr(err, "reason", err)))) from err
-    if response is not None:
-        with response:
-            resumed = have and response.status == 206
-            total = response.length + (have if resumed else 0) if response.length is not None else None
-            log.info("downloading %s -> %s (%s bytes%s)", url, dest, total, f", resuming at {have}" if resumed else "")
-            try:
-                with open(part, "ab" if resumed else "wb") as out, tqdm(
-                    total=total, initial=have if resumed else 0, unit="B", unit_scale=True, desc=dest.name
-                ) as bar:
-                    for block in iter(lambda: response.read(BLOCK), b""):
-                        out.write(block)
-                        bar.update(len(block))
-            except OSError as err:  # connection dropped: keep the .part for resuming
-                raise OfflineError(_manual_message(url, dest, algorithm, expected, f"connection lost ({err}); "
-                                                   "run again to resume")) from err
+    stream_to_part(url, part, lambda reason: _manual_message(url, dest, algorithm, expected, reason), timeout)
     try:
         verify_checksum(part, algorithm, expected)
     except DataError as err:
@@ -123,6 +97,57 @@ def download(url: str, dest: str | Path, algorithm: str, expected: str, timeout:
         raise DataError(dest, f"downloaded from {url}: {err.problem}") from err
     os.replace(part, dest)
     return dest
+
+
+def stream_to_part(url: str, part: Path, explain: Callable[[str], str], timeout: float = 60.0, size: int | None = None) -> None:
+    """Fetch the rest of ``url`` into the partial file ``part``, resuming with an HTTP Range request.
+
+    Parameters
+    ----------
+    url : http(s) URL.
+    part : the ``.part`` file; its current size is where the transfer resumes.
+    explain : builds the OfflineError message from the reason of a failure.
+    timeout : socket timeout in seconds.
+    size : the file's size in bytes when known: a complete ``part`` is not
+        fetched again, and a ``part`` larger than it is restarted.
+
+    Raises
+    ------
+    OfflineError
+        The host could not be reached, refused, or the connection dropped
+        (``part`` is kept, so a rerun resumes).
+    """
+    have = part.stat().st_size if part.is_file() else 0
+    if size is not None and have > size:
+        part.unlink()
+        have = 0
+    if size is not None and have == size:
+        part.touch()  # complete (or an empty file, which needs no request)
+        return
+    request = urllib.request.Request(url, headers={"User-Agent": "facebrain"})
+    if have:
+        request.add_header("Range", f"bytes={have}-")
+    try:
+        response = urllib.request.urlopen(request, timeout=timeout)
+    except urllib.error.HTTPError as err:
+        if err.code == 416 and have:  # the .part file is already complete
+            return
+        raise OfflineError(explain(f"HTTP {err.code} {err.reason}")) from err
+    except (urllib.error.URLError, OSError) as err:
+        raise OfflineError(explain(str(getattr(err, "reason", err)))) from err
+    with response:
+        resumed = bool(have) and response.status == 206
+        total = size if size is not None else (response.length + (have if resumed else 0) if response.length is not None else None)
+        log.info("downloading %s -> %s (%s bytes%s)", url, part, total, f", resuming at {have}" if resumed else "")
+        try:
+            with open(part, "ab" if resumed else "wb") as out, tqdm(
+                total=total, initial=have if resumed else 0, unit="B", unit_scale=True, desc=part.name
+            ) as bar:
+                for block in iter(lambda: response.read(BLOCK), b""):
+                    out.write(block)
+                    bar.update(len(block))
+        except OSError as err:  # connection dropped: keep the .part for resuming
+            raise OfflineError(explain(f"connection lost ({err}); run again to resume from {part}")) from err
 
 
 def _manual_message(url: str, dest: Path, algorithm: str, expected: str, reason: str) -> str:

@@ -40,6 +40,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from facebrain.datasets.download import stream_to_part
 from facebrain.errors import DataError, OfflineError
 from facebrain.fmri import layout
 from facebrain.io import write_json
@@ -76,11 +77,15 @@ def _open(url: str, headers: Mapping[str, str] | None = None, timeout: float = 6
     except urllib.error.HTTPError:
         raise
     except (urllib.error.URLError, OSError) as err:
-        raise OfflineError(
-            f"cannot reach {url} ({getattr(err, 'reason', err)}). This machine seems to be offline. "
-            "Use fmri.source: simulate (offline), or copy ds001761 and its fMRIPrep derivatives "
-            "into resources/ds001761 in the BIDS layout and run again (present, verified files are kept)."
-        ) from err
+        raise OfflineError(_offline_message(url, str(getattr(err, "reason", err)))) from err
+
+
+def _offline_message(url: str, reason: str) -> str:
+    return (
+        f"cannot download {url} ({reason}). This machine seems to be offline or the host refused. "
+        "Use fmri.source: simulate (offline), or copy ds001761 and its fMRIPrep derivatives "
+        "into resources/ds001761 in the BIDS layout and run again (present, verified files are kept)."
+    )
 
 
 def list_objects(base_url: str, prefix: str, delimiter: str = "", timeout: float = 60.0) -> list[S3Object]:
@@ -171,25 +176,7 @@ def fetch(url: str, dest: str | Path, size: int, etag: str, timeout: float = 60.
         return "kept"
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".part")
-    have = part.stat().st_size if part.is_file() else 0
-    if have > size:
-        part.unlink()
-        have = 0
-    if have < size:
-        try:
-            response = _open(url, {"Range": f"bytes={have}-"} if have else None, timeout)
-        except urllib.error.HTTPError as err:
-            raise OfflineError(f"{url}: HTTP {err.code} {err.reason}") from err
-        with response:
-            resumed = bool(have) and response.status == 206
-            try:
-                with open(part, "ab" if resumed else "wb") as out, tqdm(total=size, initial=have if resumed else 0,
-                                                                        unit="B", unit_scale=True, desc=dest.name) as bar:
-                    for block in iter(lambda: response.read(BLOCK), b""):
-                        out.write(block)
-                        bar.update(len(block))
-            except OSError as err:
-                raise OfflineError(f"{url}: connection lost ({err}); run again to resume from {part}") from err
+    stream_to_part(url, part, lambda reason: _offline_message(url, reason), timeout, size=size)
     actual = part.stat().st_size
     if actual != size or not s3_etag_matches(part, etag):
         part.unlink(missing_ok=True)
