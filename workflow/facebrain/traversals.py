@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from facebrain.errors import DataError
-from facebrain.io import atomic_path
 from facebrain.latents import decode_latents
 
 log = logging.getLogger(__name__)
@@ -60,10 +59,10 @@ def plot_traversals(model: str | Path, data: str | Path, latents: str | Path, la
     steps : columns, evenly spaced over [-3, 3].
     """
     import h5py
-    import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from facebrain.plotting import pyplot, save_figure
+
+    plt = pyplot()
 
     from facebrain.datasets.prepared import PreparedData
 
@@ -108,7 +107,5 @@ def plot_traversals(model: str | Path, data: str | Path, latents: str | Path, la
     fig.suptitle(f"Latent traversals: {Path(model).parent.parent.name} on {Path(data).stem}", fontsize=10)
     fig.supxlabel(f"value of the traversed dimension ({unit})", fontsize=8)
     fig.tight_layout()
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    log.info("wrote %s: %d dimensions x %d values", out, len(order), steps)
+    save_figure(fig, out, dpi=100)
+    log.info("%s: %d dimensions x %d values", out, len(order), steps)

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import numpy as np
 
-log = logging.getLogger(__name__)
-
 
 def _image_grid(out: str | Path, title: str, rows: list[tuple[str, list[np.ndarray], list[str]]], cmap: str | None = None) -> None:
     """Save a labelled grid: one row per (label, images, per-image captions)."""
-    import matplotlib
+    from facebrain.plotting import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
-    from facebrain.io import atomic_path
 
     n_cols = max(len(images) for _, images, _ in rows)
     height, width = rows[0][1][0].shape[:2]
@@ -37,10 +32,7 @@ def _image_grid(out: str | Path, title: str, rows: list[tuple[str, list[np.ndarr
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    log.info("wrote %s", out)
+    save_figure(fig, out, dpi=110)
 
 
 def synthfaces_figure(root: str | Path, out: str | Path, n_samples: int = 8, steps: int = 7) -> None:

@@ -2,31 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from facebrain.io import atomic_path
-
-log = logging.getLogger(__name__)
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, out_png: str | Path) -> None:
-    with atomic_path(out_png) as tmp:
-        fig.savefig(tmp, dpi=120, bbox_inches="tight")
-    _pyplot().close(fig)
-    log.info("wrote %s", out_png)
+from facebrain.plotting import pyplot, save_figure
 
 
 def _slices(img, n: int = 5) -> list[float]:
@@ -50,7 +31,7 @@ def plot_rho_map(rho_nii: str | Path, brain_mask_nii: str | Path, summary_json: 
 
     from facebrain.encoding.tables import read_summary, stars
 
-    plt = _pyplot()
+    plt = pyplot()
     rho, bg = nib.load(str(rho_nii)), nib.load(str(brain_mask_nii))
     summary = read_summary(summary_json)
     fig = plt.figure(figsize=(12, 3.2))
@@ -62,7 +43,7 @@ def plot_rho_map(rho_nii: str | Path, brain_mask_nii: str | Path, summary_json: 
         black_bg=False, draw_cross=False, annotate=True,
     )
     _brain_outline(display, bg)
-    _save(fig, out_png)
+    save_figure(fig, out_png, dpi=120, bbox_inches="tight")
 
 
 def plot_beta_maps(betas_nii: str | Path, selective_nii: str | Path, labels_tsv: str | Path, title: str, out_png: str | Path, min_abs_corr: float = 0.5) -> None:
@@ -76,7 +57,7 @@ def plot_beta_maps(betas_nii: str | Path, selective_nii: str | Path, labels_tsv:
 
     from facebrain.encoding.tables import labelled_dimensions
 
-    plt = _pyplot()
+    plt = pyplot()
     betas, selective = nib.load(str(betas_nii)), nib.load(str(selective_nii))
     dims = labelled_dimensions(labels_tsv, min_abs_corr)
     inside = np.asarray(selective.dataobj) > 0
@@ -95,7 +76,7 @@ def plot_beta_maps(betas_nii: str | Path, selective_nii: str | Path, labels_tsv:
                                          axes=ax, title=f"dim {dim} ~ {factor}: beta (% signal change per SD)", black_bg=False, draw_cross=False)
         _brain_outline(display, selective)
     fig.suptitle(f"{title}: beta maps of the labelled latent dimensions (face-selective voxels)", y=1.02)
-    _save(fig, out_png)
+    save_figure(fig, out_png, dpi=120, bbox_inches="tight")
 
 
 def plot_reconstructions(model_path: str | Path, decoded_h5: str | Path, latents_h5: str | Path, bids_root: str | Path, subject: str, title: str, out_png: str | Path, device: str = "auto") -> None:
@@ -109,7 +90,7 @@ def plot_reconstructions(model_path: str | Path, decoded_h5: str | Path, latents
     from facebrain.encoding.stimuli import subject_stimuli
     from facebrain.latents import decode_latents
 
-    plt = _pyplot()
+    plt = pyplot()
     with h5py.File(decoded_h5, "r") as f:
         decoded = f["decoded"][()]
         tests = list(f["test_faces"].asstr()[()])
@@ -136,14 +117,14 @@ def plot_reconstructions(model_path: str | Path, decoded_h5: str | Path, latents
             if r == 0:
                 ax.set_title(tests[c], fontsize=6)
     fig.suptitle(f"{title}: reconstructions of the test faces")
-    _save(fig, out_png)
+    save_figure(fig, out_png, dpi=120, bbox_inches="tight")
 
 
 def plot_group(table_csv: str | Path, value: str, chance: float | None, ylabel: str, title: str, out_png: str | Path) -> None:
     """Group figure: ``value`` per model (bars: mean over subjects, dots: subjects, stars from each subject's p)."""
     from facebrain.encoding.tables import stars
 
-    plt = _pyplot()
+    plt = pyplot()
     table = pd.read_csv(table_csv)
     table = table[table.p.notna()]
     models = list(dict.fromkeys(table.model))
@@ -167,7 +148,7 @@ def plot_group(table_csv: str | Path, value: str, chance: float | None, ylabel: 
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize=7, loc="best")
-    _save(fig, out_png)
+    save_figure(fig, out_png, dpi=120, bbox_inches="tight")
 
 
 def plot_group_figures(table1_csv: str | Path, decoding_csv: str | Path, out_rho: str | Path, out_decoding: str | Path) -> None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 import numpy as np
 
 from facebrain.errors import DataError
-from facebrain.io import atomic_path
 
-log = logging.getLogger(__name__)
 
 TRIAL_ROWS = ("train_face", "test_face", "fix", "img")
 TRIAL_COLOURS = {"train_face": "tab:blue", "test_face": "tab:red", "fix": "0.5", "img": "tab:purple",
@@ -28,10 +25,9 @@ def plot_fmri_overview(bids_root: str | Path, subject: str, out: str | Path) -> 
     subject : 'sub-01' or '01'.
     out : the PNG to write.
     """
-    import matplotlib
+    from facebrain.plotting import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     from nilearn.glm.first_level import compute_regressor
 
     from facebrain.fmri.reader import BidsFmriDataset
@@ -93,10 +89,7 @@ def plot_fmri_overview(bids_root: str | Path, subject: str, out: str | Path) -> 
             ax.set_title(f"planted tuning: {name}\n(max over z)", fontsize=9)
             ax.set_xlabel("x (voxels)")
             fig.colorbar(im, ax=ax, shrink=0.7, label="% signal / SD")
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    log.info("wrote %s", out)
+    save_figure(fig, out, dpi=110)
 
 
 def _planted_slices(path: Path):

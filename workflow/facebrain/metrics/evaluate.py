@@ -182,13 +182,11 @@ def forced_traversals(model: str | Path, data: str | Path, details: str | Path, 
     steps : columns, evenly spaced over [-span, span] prior standard deviations around the input's code.
     span : half-width of the traversal (prior s.d.).
     """
-    import matplotlib
+    from facebrain.plotting import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     from facebrain.datasets.prepared import PreparedData
-    from facebrain.io import atomic_path
     from facebrain.latents import decode_latents, encode_images
     from facebrain.traversals import traversal_codes
 
@@ -219,6 +217,4 @@ def forced_traversals(model: str | Path, data: str | Path, details: str | Path, 
     fig.suptitle(f"SVAE forced dimensions: {Path(model).parent.parent.name} on {Path(data).stem}", fontsize=10)
     fig.supxlabel("value of the forced dimension (prior s.d.)", fontsize=8)
     fig.tight_layout()
-    with atomic_path(out) as tmp:
-        fig.savefig(tmp, dpi=100)
-    plt.close(fig)
+    save_figure(fig, out, dpi=100)

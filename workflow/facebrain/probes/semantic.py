@@ -106,16 +106,15 @@ def semantic_directions(latents: Mapping[str, str | Path], data_path: str | Path
     num_pairs : pairs per latent space.
     max_leaves : factors beyond this many (CelebA's 40 attributes) are dropped by variance rank.
     """
-    import matplotlib
+    from facebrain.plotting import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     import pandas as pd
     from scipy.cluster.hierarchy import dendrogram, linkage
     from scipy.spatial.distance import squareform
 
     from facebrain.datasets.prepared import PreparedData
-    from facebrain.io import atomic_path, write_table
+    from facebrain.io import write_table
 
     data = PreparedData(data_path)
     names = list(data.factor_names)
@@ -143,6 +142,4 @@ def semantic_directions(latents: Mapping[str, str | Path], data_path: str | Path
     fig.suptitle(f"Semantic directions clustered by absolute cosine distance ({Path(data_path).stem})")
     fig.tight_layout()
     write_table(table, pd.DataFrame(rows))
-    with atomic_path(figure) as tmp:
-        fig.savefig(tmp, dpi=120)
-    plt.close(fig)
+    save_figure(fig, figure, dpi=120)
