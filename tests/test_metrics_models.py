@@ -13,7 +13,7 @@ from facebrain.latents import encode_images
 from facebrain.models.grouped import GVAE, MLVAE, dimension_kl, shared_dimensions
 from facebrain.models.pairs import sample_pairs
 from facebrain.models.registry import build_model
-from facebrain.models.svae import pair_loss
+from facebrain.models.svae import PAIR_EPS, pair_loss
 from facebrain.training import TrainPool, save_model
 
 
@@ -52,8 +52,17 @@ def test_pair_loss_rewards_change_in_the_forced_dimension_only():
     forced = torch.tensor([[2.0, 0.0, 0.0, 0.0]])
     spread = torch.tensor([[0.0, 2.0, 0.0, 0.0]])
     changed = torch.tensor([0])
-    assert pair_loss(mu1, forced, changed).item() == pytest.approx(-4.0)
-    assert pair_loss(mu1, spread, changed).item() == pytest.approx(4.0 / 3.0)
+    assert pair_loss(mu1, forced, changed).item() == pytest.approx(-4.0 / (4.0 + PAIR_EPS))
+    assert pair_loss(mu1, spread, changed).item() == pytest.approx((4.0 / 3.0) / (4.0 + PAIR_EPS))
+
+
+def test_pair_loss_is_bounded_and_blind_to_the_size_of_the_change():
+    mu1 = torch.zeros(1, 4)
+    changed = torch.tensor([0])
+    small, large = torch.tensor([[0.1, 0.02, 0.0, 0.0]]), torch.tensor([[100.0, 20.0, 0.0, 0.0]])
+    assert pair_loss(mu1, large, changed).item() == pytest.approx(pair_loss(mu1, small * 1000, changed).item())
+    assert pair_loss(mu1, large * 1e6, changed).item() >= -1.0  # spreading the means apart no longer pays
+    assert pair_loss(mu1, mu1, changed).item() == 0.0
 
 
 def test_adaptive_sharing_splits_at_the_middle_of_the_kl_range():
@@ -135,3 +144,20 @@ def test_vaegan_steps_all_three_networks(grid_pool):
     features, logits = model.discriminate(grid_pool.batch(np.arange(4)))
     assert features.shape == (4, 1024) and logits.shape == (4,)
     assert set(model.evaluate(grid_pool.batch(np.arange(4)))) == {"reconstruction", "kl", "llike"}
+
+
+def test_svae_forced_dimensions_recover_their_factors(grid_pool):
+    """Trained on exact pairs, each forced dimension tracks its own factor and no other dimension does better."""
+    torch.manual_seed(0)
+    model = build_model({"kind": "svae", "latent_dim": 5, "architecture": "dlib"}, in_channels=1)
+    optimizers = model.configure_optimizers(1e-3)
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        model.training_step(sample_pairs(grid_pool, 16, rng), optimizers)
+    model.eval()
+    with torch.no_grad():
+        mu, _ = model.encode(grid_pool.batch(np.arange(len(grid_pool.indices))))
+    corr = np.abs(np.corrcoef(mu.numpy().T, np.asarray(grid_pool.factors).T)[:5, 5:])  # (latent dims, factors)
+    assert corr.argmax(axis=0).tolist() == [0, 1, 2], np.round(corr, 2)
+    margin = np.diag(corr) - np.array([np.delete(corr[:, f], f).max() for f in range(3)])
+    assert margin.min() > 0.2, np.round(corr, 2)
