@@ -16,10 +16,15 @@ One run's design has two blocks:
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+
+log = logging.getLogger(__name__)
 
 FACE, ONEBACK, IMG, EXCLUDED = "face", "oneback", "img", "excluded"
 
@@ -128,9 +133,13 @@ def run_design(
     ev = task_events(events, latents_z, set(test_faces), set(excluded))
     add_regs = None if confounds is None or confounds.shape[1] == 0 else confounds.to_numpy(dtype=np.float64)
     names = None if add_regs is None else [f"conf_{c}" for c in confounds.columns]
-    dm = make_first_level_design_matrix(
-        frame_times, ev if len(ev) else None, hrf_model=hrf_model, drift_model="cosine", high_pass=high_pass, add_regs=add_regs, add_reg_names=names
-    )
+    printed = io.StringIO()  # nilearn prints "A 'modulation' column was found ..." for every run
+    with contextlib.redirect_stdout(printed):
+        dm = make_first_level_design_matrix(
+            frame_times, ev if len(ev) else None, hrf_model=hrf_model, drift_model="cosine", high_pass=high_pass, add_regs=add_regs, add_reg_names=names
+        )
+    if printed.getvalue().strip():
+        log.debug("nilearn: %s", printed.getvalue().strip())
     columns = task_columns(n_latents, test_faces)
     task = dm.reindex(columns=columns, fill_value=0.0)
     nuisance = dm.drop(columns=[c for c in dm.columns if c in set(columns)])
