@@ -13,7 +13,6 @@ def _image_grid(out: str | Path, title: str, rows: list[tuple[str, list[np.ndarr
 
     plt = pyplot()
 
-
     n_cols = max(len(images) for _, images, _ in rows)
     height, width = rows[0][1][0].shape[:2]
     cell = 1.3

@@ -138,8 +138,8 @@ def run_design(
         dm = make_first_level_design_matrix(
             frame_times, ev if len(ev) else None, hrf_model=hrf_model, drift_model="cosine", high_pass=high_pass, add_regs=add_regs, add_reg_names=names
         )
-    if printed.getvalue().strip():
-        log.debug("nilearn: %s", printed.getvalue().strip())
+    if notice := printed.getvalue().strip():
+        log.debug("nilearn: %s", notice)
     columns = task_columns(n_latents, test_faces)
     task = dm.reindex(columns=columns, fill_value=0.0)
     nuisance = dm.drop(columns=[c for c in dm.columns if c in set(columns)])

@@ -70,8 +70,8 @@ def _split_base(base_url: str) -> tuple[str, str]:
     return bucket_url, (prefix + "/") if prefix else ""
 
 
-def _open(url: str, headers: Mapping[str, str] | None = None, timeout: float = 60.0):
-    request = urllib.request.Request(url, headers={"User-Agent": "facebrain", **(headers or {})})
+def _open(url: str, timeout: float = 60.0):
+    request = urllib.request.Request(url, headers={"User-Agent": "facebrain"})
     try:
         return urllib.request.urlopen(request, timeout=timeout)
     except urllib.error.HTTPError:
