@@ -130,13 +130,30 @@ def read_nifti_provenance(path: str | Path) -> dict[str, Any]:
     return {}
 
 
+GIFTI_META_KEY = "facebrain_provenance"
+
+
+def add_gifti_provenance(img, provenance: Mapping[str, Any]):
+    """Attach a provenance record to a nibabel GIFTI image as JSON in its file metadata; return the image."""
+    img.meta[GIFTI_META_KEY] = json.dumps(dict(provenance), sort_keys=True)
+    return img
+
+
+def read_gifti_provenance(path: str | Path) -> dict[str, Any]:
+    """Return the provenance record stored in a GIFTI file by :func:`add_gifti_provenance` ({} if none)."""
+    import nibabel as nib
+
+    text = nib.load(str(path)).meta.get(GIFTI_META_KEY)
+    return json.loads(text) if text else {}
+
+
 REQUIRED_KEYS = ("rule", "config_hash", "inputs", "versions")
 JSON_KEYS = ("params", "inputs", "versions")
-PROVENANCE_SUFFIXES = (".h5", ".nii", ".nii.gz")
+PROVENANCE_SUFFIXES = (".h5", ".nii", ".nii.gz", ".gii")
 
 
 def read_provenance(path: str | Path) -> dict[str, Any]:
-    """Return the provenance record of an HDF5 (file attributes) or NIfTI (extension) output.
+    """Return the provenance record of an HDF5 (file attributes), NIfTI (extension) or GIFTI (metadata) output.
 
     The JSON-text fields (``params``, ``inputs``, ``versions``) are decoded into
     objects. A file without provenance gives ``{}``.
@@ -144,7 +161,7 @@ def read_provenance(path: str | Path) -> dict[str, Any]:
     Raises
     ------
     facebrain.errors.DataError
-        If ``path`` is neither ``.h5`` nor ``.nii``/``.nii.gz``, or cannot be
+        If ``path`` is not ``.h5``, ``.nii``/``.nii.gz`` or ``.gii``, or cannot be
         read as such.
     """
     path = Path(path)
@@ -153,6 +170,8 @@ def read_provenance(path: str | Path) -> dict[str, Any]:
             record = read_h5_attrs(path)
         elif path.name.endswith((".nii", ".nii.gz")):
             record = read_nifti_provenance(path)
+        elif path.name.endswith(".gii"):
+            record = read_gifti_provenance(path)
         else:
             raise DataError(path, f"provenance is read from {', '.join(PROVENANCE_SUFFIXES)} files only")
     except DataError:
@@ -186,14 +205,14 @@ def _plain(value: Any) -> Any:
 
 
 def find_provenance_files(root: str | Path) -> list[Path]:
-    """Return the HDF5 and NIfTI files under ``root`` (sorted; temporary ``.*.tmp*`` files skipped)."""
+    """Return the HDF5, NIfTI and GIFTI files under ``root`` (sorted; temporary ``.*.tmp*`` files skipped)."""
     root = Path(root)
     found = [p for p in root.rglob("*") if p.is_file() and p.name.endswith(PROVENANCE_SUFFIXES) and not p.name.startswith(".")]
     return sorted(found)
 
 
 def collect_provenance(out: str | Path, root: str | Path | None = None, provenance: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Collect the provenance record of every HDF5/NIfTI file under ``root`` into one JSON file.
+    """Collect the provenance record of every HDF5/NIfTI/GIFTI file under ``root`` into one JSON file.
 
     Parameters
     ----------

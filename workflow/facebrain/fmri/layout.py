@@ -13,6 +13,7 @@ ds001761-fmriprep)::
         sub-01_ses-03_task-faces_run-01_space-MNI152NLin2009cAsym_res-2_desc-preproc_bold.nii.gz
         sub-01_ses-03_task-faces_run-01_space-MNI152NLin2009cAsym_res-2_desc-brain_mask.nii.gz
         sub-01_ses-03_task-faces_run-01_desc-confounds_timeseries.tsv
+        sub-01_ses-03_task-faces_run-01_hemi-L_space-fsaverage5_bold.func.gii (and hemi-R, and .json sidecars)
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 SPACE = "MNI152NLin2009cAsym_res-2"
+SURFACE_SPACE = "fsaverage5"
 TASKS = ("faces", "loc")
 FMRIPREP = PurePosixPath("derivatives/fmriprep")
 STIMULI = PurePosixPath("stimuli")
@@ -78,3 +80,20 @@ def stimulus_file(subject, global_run: int, name: str) -> PurePosixPath:
     sessions (``global_run``), not by the BIDS run entity.
     """
     return PurePosixPath(f"sub{label(subject)}") / f"run{int(global_run):02d}" / name
+
+
+def surface_derivative_file(subject, session, task: str, run: int, hemi: str, kind: str = "bold", space: str = SURFACE_SPACE) -> PurePosixPath:
+    """fMRIPrep's surface-sampled BOLD of a run: ``..._hemi-L_space-fsaverage5_bold.func.gii``.
+
+    Parameters
+    ----------
+    hemi : 'L' or 'R'.
+    kind : 'bold' (the GIFTI time series, one data array per volume) or 'bold.json' (its sidecar).
+    """
+    if hemi not in ("L", "R"):
+        raise ValueError(f"unknown hemisphere {hemi!r}; expected 'L' or 'R'")
+    names = {"bold": "bold.func.gii", "bold.json": "bold.json"}
+    if kind not in names:
+        raise ValueError(f"unknown surface derivative kind {kind!r}; expected one of {sorted(names)}")
+    prefix = run_prefix(subject, session, task, run)
+    return FMRIPREP / func_dir(subject, session) / f"{prefix}_hemi-{hemi}_space-{space}_{names[kind]}"

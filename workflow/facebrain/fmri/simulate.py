@@ -4,8 +4,13 @@
 real dataset (events and sidecars of task-faces and task-loc runs, the stimulus
 copies ``stimuli/subXX/runNN/{F,M}NNNN.jpg`` and ``stimuli/ImageNames2Celeba.txt``),
 fMRIPrep-style derivatives (preprocessed BOLD in MNI152NLin2009cAsym res-2,
-brain masks, confounds) and the ground truth under ``ground_truth/`` (never
-read by the analysis).
+brain masks, confounds, and the BOLD sampled on fsaverage5 as fMRIPrep 21.0.1
+names it, ``hemi-{L,R}_space-fsaverage5_bold.func.gii``) and the ground truth
+under ``ground_truth/`` (never read by the analysis). The volume's planted
+truth is :mod:`facebrain.fmri.phantom`'s, the surface's
+:mod:`facebrain.fmri.surface_phantom`'s (same regions and map layout, planted
+on vertices); both follow the signal model below, with the run's events and
+head motion shared and noise drawn separately.
 
 Signal model, per voxel v and volume t (in % signal change of the voxel's baseline)::
 
@@ -35,7 +40,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from facebrain.errors import DataError
-from facebrain.fmri import design, layout, phantom
+from facebrain.fmri import design, fsaverage, layout, phantom, surface_phantom
 from facebrain.io import atomic_dir, write_json, write_table, write_text
 
 log = logging.getLogger(__name__)
@@ -46,6 +51,7 @@ HIGH_PASS_S = 128.0
 DRIFT_PERIOD_S = 256.0
 DRIFT_SD = 0.5
 IMAGERY_FRACTION = 0.3
+SURFACE_STREAM = 1  # the surface's random stream of a subject: default_rng([seed, subject index, SURFACE_STREAM])
 _SIDECAR = {
     "Modality": "MR",
     "MagneticFieldStrength": 3,
@@ -221,9 +227,10 @@ def simulate_dataset(
         planted: dict[str, Any] = {}
         for index, sub in enumerate(tqdm(design.subject_labels(sc.subjects), desc="simulated subjects", unit="subject")):
             rng = np.random.default_rng([seed, index])
+            surface_rng = np.random.default_rng([seed, index, SURFACE_STREAM])
             planted[f"sub-{sub}"] = _simulate_subject(
                 tmp, images, sub, index, sc, rng, ids, z, male, list(factors), mode, tuning_gain, face_gain,
-                noise_sd, ar1, leaked_test_faces, duplicate_names, name_lines, provenance,
+                noise_sd, ar1, leaked_test_faces, duplicate_names, name_lines, provenance, surface_rng,
             )
         write_text(tmp / layout.IMAGE_NAMES, "\n".join(name_lines) + "\n")
         write_json(tmp / "ground_truth" / "simulation.json", {
@@ -237,18 +244,20 @@ def simulate_dataset(
 def _simulate_subject(root: Path, images: FaceImages, sub: str, index: int, sc: design.Scale, rng: np.random.Generator,
                       ids: list[str], z: np.ndarray, male: np.ndarray, factors: list[str], mode: str,
                       tuning_gain: float, face_gain: float, noise_sd: float, ar1: float, n_leaked: int, n_dupes: int,
-                      name_lines: list[str], provenance) -> dict[str, Any]:
-    """One subject: stimuli, events, BOLD, confounds and ground truth. Returns what was planted."""
+                      name_lines: list[str], provenance, surface_rng: np.random.Generator) -> dict[str, Any]:
+    """One subject: stimuli, events, BOLD (volume and fsaverage5), confounds and ground truth. Returns what was planted."""
     import nibabel as nib
 
     from facebrain.nifti import save_nifti
 
     brain = phantom.make_phantom(rng, len(factors), face_gain, tuning_gain, planted=mode == "planted")
+    surface = surface_phantom.make_surface_phantom(surface_rng, len(factors), face_gain, tuning_gain, planted=mode == "planted")
     affine = phantom.crop_affine()
     truth = root / "ground_truth"
     save_nifti(nib.Nifti1Image(brain.face_selective.astype(np.uint8), affine), truth / f"sub-{sub}_desc-faceregions_mask.nii.gz", provenance)
     save_nifti(nib.Nifti1Image(brain.regions, affine), truth / f"sub-{sub}_desc-faceregions_dseg.nii.gz", provenance)
     save_nifti(nib.Nifti1Image(brain.tuning, affine), truth / f"sub-{sub}_desc-tuning_weights.nii.gz", provenance)
+    _write_surface_truth(truth, sub, surface, factors, provenance)
 
     # faces: 20 test faces (10 F, 10 M), unique training faces, planted leaks and duplicate names
     order = rng.permutation(len(ids))
@@ -300,8 +309,10 @@ def _simulate_subject(root: Path, images: FaceImages, sub: str, index: int, sc: 
         n_vol = design.run_volumes(events) if task == "faces" else int(len(events) * design.LOC_BLOCK / design.TR)
         design.write_events(events, root / layout.raw_file(sub, ses, task, run, "events.tsv"))
         write_json(root / layout.raw_file(sub, ses, task, run, "bold.json"), dict(_SIDECAR, TaskName=task))
-        bold, confounds = simulate_run(brain, events, n_vol, {n: z[i] for n, i in face_of.items()}, rng, noise_sd, ar1)
+        bold, confounds, surface_bold = simulate_run(brain, events, n_vol, {n: z[i] for n, i in face_of.items()}, rng, noise_sd, ar1,
+                                                     surface, surface_rng)
         save_nifti(nib.Nifti1Image(bold, affine), root / layout.derivative_file(sub, ses, task, run, "bold"), provenance)
+        _write_surface_run(root, sub, ses, task, run, surface_bold, provenance)
         save_nifti(nib.Nifti1Image(brain.brain.astype(np.uint8), affine), root / layout.derivative_file(sub, ses, task, run, "mask"), provenance)
         write_json(root / layout.derivative_file(sub, ses, task, run, "bold.json"),
                    {"RepetitionTime": design.TR, "TaskName": task, "SkullStripped": False, "SliceTimingCorrected": False})
@@ -314,7 +325,34 @@ def _simulate_subject(root: Path, images: FaceImages, sub: str, index: int, sc: 
         "regions": brain.region_names,
         "n_face_selective_voxels": int(brain.face_selective.sum()),
         "n_brain_voxels": int(brain.brain.sum()),
+        "n_face_selective_vertices": int(surface.face_selective.sum()),
     }
+
+
+def _write_surface_run(root: Path, sub: str, ses: str, task: str, run: int, values: np.ndarray, provenance) -> None:
+    """A run's fsaverage5 BOLD as fMRIPrep 21.0.1 names it: one GIFTI per hemisphere (a data array per volume) and its sidecar."""
+    from facebrain.nifti import gifti_image, save_gifti
+
+    for hemi, part in fsaverage.split_hemispheres(values).items():
+        img = gifti_image(part, fsaverage.STRUCTURE[hemi], intent="NIFTI_INTENT_TIME_SERIES", encoding="GIFTI_ENCODING_B64BIN")
+        save_gifti(img, root / layout.surface_derivative_file(sub, ses, task, run, hemi), provenance)
+        write_json(root / layout.surface_derivative_file(sub, ses, task, run, hemi, "bold.json"), {"RepetitionTime": design.TR, "TaskName": task})
+
+
+def _write_surface_truth(truth: Path, sub: str, surface: phantom.Phantom, factors: Sequence[str], provenance) -> None:
+    """The planted patches and tuning on fsaverage5, one GIFTI per hemisphere and map beside the volume truth."""
+    from facebrain.nifti import gifti_image, save_gifti
+
+    labels = {0: "none", **{i + 1: name for i, name in enumerate(surface.region_names)}}
+    for hemi in fsaverage.HEMIS:
+        part = {k: fsaverage.split_hemispheres(v.T)[hemi] for k, v in
+                (("mask", surface.face_selective.astype(np.float32)), ("dseg", surface.regions), ("tuning", surface.tuning))}
+        prefix = truth / f"sub-{sub}_hemi-{hemi}_space-{fsaverage.SPACE}"
+        structure = fsaverage.STRUCTURE[hemi]
+        save_gifti(gifti_image(part["mask"], structure), f"{prefix}_desc-faceregions_mask.shape.gii", provenance)
+        save_gifti(gifti_image(part["dseg"], structure, intent="NIFTI_INTENT_LABEL", labels=labels), f"{prefix}_desc-faceregions_dseg.label.gii", provenance)
+        save_gifti(gifti_image(part["tuning"], structure, intent="NIFTI_INTENT_ESTIMATE", names=list(factors)),
+                   f"{prefix}_desc-tuning_weights.func.gii", provenance)
 
 
 def _pick_test_faces(rng: np.random.Generator, test_names: list[str], shown_count: dict[str, int]) -> list[str]:
@@ -330,22 +368,50 @@ def _pick_test_faces(rng: np.random.Generator, test_names: list[str], shown_coun
 
 
 def simulate_run(brain: phantom.Phantom, events: pd.DataFrame, n_volumes: int, z_of: Mapping[str, np.ndarray],
-                 rng: np.random.Generator, noise_sd: float, ar1: float) -> tuple[np.ndarray, pd.DataFrame]:
-    """Simulate one run's preprocessed BOLD and its fMRIPrep-style confounds.
+                 rng: np.random.Generator, noise_sd: float, ar1: float, surface: phantom.Phantom | None = None,
+                 surface_rng: np.random.Generator | None = None) -> tuple[np.ndarray, pd.DataFrame, np.ndarray | None]:
+    """Simulate one run's preprocessed BOLD (volume, and optionally fsaverage5) and its fMRIPrep-style confounds.
 
     Parameters
     ----------
-    brain : the subject's phantom.
+    brain : the subject's volume phantom.
     events : the run's events as written (trial_type 'train_face', 'test_face', 'Fix', 'Img',
         or padded 'face  '/'object'/'fix   ' blocks); ``stim_file`` names the face.
     n_volumes : number of volumes T (TR = 2 s).
     z_of : stimulus name ('F1148.jpg') -> (F,) z-scored true factors.
     rng : random generator (noise, drift, motion).
     noise_sd, ar1 : AR(1) noise SD (% signal change) and coefficient.
+    surface : the subject's fsaverage5 phantom (:mod:`facebrain.fmri.surface_phantom`), or None.
+    surface_rng : random generator of the surface's noise and drift (its own stream, so the
+        volume is the same with or without the surface).
 
     Returns
     -------
-    (bold int16 (*grid, T) in scanner units (baseline 600-850), confounds DataFrame (T, columns of fMRIPrep)).
+    (bold int16 (*grid, T) in scanner units (baseline 600-850), confounds DataFrame (T, columns of
+    fMRIPrep), surface float32 (T, 2 * 10242) in scanner units or None). The surface shares the
+    run's events and head motion (its artefact follows the confounds' motion parameters) and
+    has its own noise, drift and global fluctuation.
+    """
+    regressors = task_regressors(events, n_volumes, z_of, brain.tuning.shape[-1])
+    motion = _motion(rng, n_volumes)
+    values = bold_values(brain, regressors, motion, rng, noise_sd, ar1)
+    inside = brain.brain
+    bold = np.zeros((*inside.shape, n_volumes), np.int16)
+    bold[inside] = np.rint(values.T).astype(np.int16)
+    confounds = _confounds(values, brain, motion, _cosine_basis(n_volumes, design.TR, HIGH_PASS_S))
+    surface_values = None
+    if surface is not None:
+        surface_values = bold_values(surface, regressors, motion, surface_rng, noise_sd, ar1).astype(np.float32)
+    return bold, confounds, surface_values
+
+
+def task_regressors(events: pd.DataFrame, n_volumes: int, z_of: Mapping[str, np.ndarray], n_factors: int) -> dict[str, np.ndarray]:
+    """The signal model's regressors of one run (events convolved with nilearn's Glover HRF).
+
+    Returns
+    -------
+    dict with 'face', 'object', 'img' (T,) and 'factors' (T, n_factors): each face trial
+    weighted by the face's z-scored factor.
     """
     from nilearn.glm.first_level import compute_regressor
 
@@ -361,40 +427,46 @@ def simulate_run(brain: phantom.Phantom, events: pd.DataFrame, n_volumes: int, z
         cond = np.vstack([events["onset"].to_numpy(float)[rows], events["duration"].to_numpy(float)[rows], amp])
         return compute_regressor(cond, "glover", frame_times, oversampling=16)[0][:, 0]
 
-    is_face = kind.isin(["train_face", "test_face", "face"]).to_numpy()
     face_trials = kind.isin(["train_face", "test_face"]).to_numpy()
-    x_face = regressor(is_face)
-    x_object = regressor((kind == "object").to_numpy())
-    x_img = regressor((kind == "img").to_numpy())
-    n_factors = brain.tuning.shape[-1]
     if face_trials.any():
         zs = np.stack([z_of[n] for n in names[face_trials]])
         x_factors = np.stack([regressor(face_trials, zs[:, f]) for f in range(n_factors)], axis=1)
     else:
         x_factors = np.zeros((n_volumes, n_factors))
+    return {
+        "face": regressor(kind.isin(["train_face", "test_face", "face"]).to_numpy()),
+        "object": regressor((kind == "object").to_numpy()),
+        "img": regressor((kind == "img").to_numpy()),
+        "factors": x_factors,
+    }
 
+
+def bold_values(brain: phantom.Phantom, regressors: Mapping[str, np.ndarray], motion: np.ndarray, rng: np.random.Generator,
+                noise_sd: float, ar1: float) -> np.ndarray:
+    """BOLD of the phantom's in-brain elements (voxels or vertices), (T, V) in scanner units.
+
+    Signal (face, object, imagery and factor-tuned responses) plus AR(1) noise, scanner drift,
+    a motion artefact linear in ``motion`` (T, 6) and a global random walk, all in % of
+    ``brain.baseline``.
+    """
     inside = brain.brain
+    n_volumes = len(regressors["face"])
     v = int(inside.sum())
-    signal = (np.outer(x_face, brain.face_amp[inside]) + np.outer(x_object, brain.object_amp[inside])
-              + IMAGERY_FRACTION * np.outer(x_img, brain.face_amp[inside] * (brain.regions[inside] > 0))
-              + x_factors @ brain.tuning[inside].T)
-    motion = _motion(rng, n_volumes)
+    signal = (np.outer(regressors["face"], brain.face_amp[inside]) + np.outer(regressors["object"], brain.object_amp[inside])
+              + IMAGERY_FRACTION * np.outer(regressors["img"], brain.face_amp[inside] * (brain.regions[inside] > 0))
+              + regressors["factors"] @ brain.tuning[inside].T)
     noise = np.empty((n_volumes, v))
     innovations = rng.normal(0.0, noise_sd, size=(n_volumes, v))
     noise[0] = innovations[0]
     scale = np.sqrt(1 - ar1**2)
     for t in range(1, n_volumes):
         noise[t] = ar1 * noise[t - 1] + scale * innovations[t]
-    cosines = _cosine_basis(n_volumes, design.TR, HIGH_PASS_S)
     slow = np.column_stack([np.linspace(-1, 1, n_volumes), _cosine_basis(n_volumes, design.TR, DRIFT_PERIOD_S)])
     drift = slow @ rng.normal(0.0, DRIFT_SD, size=(slow.shape[1], v))
     artefact = (motion - motion.mean(0)) @ rng.normal(0.0, 0.15, size=(6, v))
     global_fluct = np.cumsum(rng.normal(0, 0.02, n_volumes))[:, None]
     percent = signal + noise + drift + artefact + global_fluct
-    values = brain.baseline[inside][None, :] * (1.0 + percent / 100.0)
-    bold = np.zeros((*inside.shape, n_volumes), np.int16)
-    bold[inside] = np.rint(values.T).astype(np.int16)
-    return bold, _confounds(values, brain, motion, cosines)
+    return brain.baseline[inside][None, :] * (1.0 + percent / 100.0)
 
 
 def _motion(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -498,5 +570,8 @@ sub-XX_desc-tuning_weights.nii.gz     4D, one volume per factor in factors.json 
 factors.json                          the order of the tuning volumes
 simulation.json                       settings, factor means/SDs, per subject the test faces, planted
                                       leaks (training names of test-face images) and duplicated images
+sub-XX_hemi-{{L,R}}_space-fsaverage5_desc-faceregions_mask.shape.gii    the same on fsaverage5's vertices
+sub-XX_hemi-{{L,R}}_space-fsaverage5_desc-faceregions_dseg.label.gii    (one file per hemisphere; planted
+sub-XX_hemi-{{L,R}}_space-fsaverage5_desc-tuning_weights.func.gii      on the surface, one data array per factor)
 Signal model and SNR: see facebrain/fmri/simulate.py. In null mode the tuning volumes are zero.
 """
