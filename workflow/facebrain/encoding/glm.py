@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 from facebrain.encoding.design import FACE, latent_column, run_design, test_column, zscore_latents
 from facebrain.errors import DataError
+from facebrain.fmri.spaces import VOLUME, SpaceMask, load_masked_bold  # noqa: F401  (load_masked_bold: re-exported volume reader)
 
 log = logging.getLogger(__name__)
 
@@ -82,23 +83,6 @@ def brain_mask(mask_paths: Sequence[str | Path]):
     if not inside.any():
         raise DataError(mask_paths[0], "the intersection of the runs' brain masks is empty")
     return nib.Nifti1Image(inside.astype(np.uint8), first.affine)
-
-
-def load_masked_bold(bold: str | Path, mask: np.ndarray) -> np.ndarray:
-    """Load a 4D BOLD image and return its in-mask time series, (n_scans, V) float32.
-
-    Raises DataError if the image is not 4D or its grid does not match ``mask`` (3D bool).
-    """
-    import nibabel as nib
-
-    try:
-        img = nib.load(str(bold))
-    except Exception as exc:  # nibabel raises several types for unreadable files
-        raise DataError(bold, f"cannot read BOLD image: {exc}") from exc
-    if len(img.shape) != 4 or img.shape[:3] != mask.shape:
-        raise DataError(bold, f"BOLD shape {img.shape} does not match the brain mask grid {mask.shape} (expected 4D)")
-    data = np.asarray(img.dataobj, dtype=np.float32)
-    return np.ascontiguousarray(data[mask].T)
 
 
 def percent_signal_change(y: np.ndarray) -> np.ndarray:
@@ -178,7 +162,8 @@ def fit_encoding_glm(
     ----------
     runs : task-faces runs (objects with ``bold``, ``events``, ``confounds``, ``tr``; see
         :class:`facebrain.fmri.reader.FmriRun`), in acquisition order.
-    mask : 3D bool array, the analysis voxels (V of them).
+    mask : the analysis elements (V of them): a :class:`facebrain.fmri.spaces.SpaceMask` (voxels of a
+        volume or vertices of fsaverage5: a vertex is a voxel to the GLM), or a 3D bool array of voxels.
     latents : stimulus name -> (K,) latent vector of the model, for every face shown.
     excluded : training stimuli left out of the latent regressors and their z-scoring (leaked test images).
     hrf_model, high_pass : see :func:`facebrain.encoding.design.run_design`.
@@ -207,10 +192,11 @@ def fit_encoding_glm(
     latents_z = {name: (np.asarray(vec, dtype=np.float64) - mean) / sd for name, vec in latents.items()}
     n_latents = len(mean)
     normal = None
-    log.info("GLM: %d runs, %d voxels, K=%d, %d test faces", len(runs), int(mask.sum()), n_latents, len(test_faces))
+    space_mask = mask if isinstance(mask, SpaceMask) else SpaceMask(VOLUME, np.asarray(mask, bool))
+    log.info("GLM: %d runs, %d %s elements, K=%d, %d test faces", len(runs), space_mask.n_elements, space_mask.space, n_latents, len(test_faces))
     halves = split_halves(runs)
     for run, half in zip(tqdm(runs, desc="GLM runs", unit="run"), halves):
-        y = load_masked_bold(run.bold, mask)
+        y = space_mask.load_run(run)
         if len(run.confounds) != y.shape[0]:
             raise DataError(run.bold, f"{y.shape[0]} volumes but {len(run.confounds)} confound rows")
         task, nuisance = run_design(run.events, y.shape[0], run.tr, latents_z, test_faces, run.confounds, excluded, hrf_model, high_pass)

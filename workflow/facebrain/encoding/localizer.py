@@ -1,4 +1,9 @@
-"""Face-selective voxels from the task-loc runs: faces > objects, p < 1e-4 uncorrected (Soulos & Isik 2020)."""
+"""Face-selective voxels from the task-loc runs: faces > objects, p < 1e-4 uncorrected (Soulos & Isik 2020).
+
+The same nilearn GLM serves both spaces: on the volume it fits the runs' NIfTIs
+inside the brain mask, on fsaverage5 their GIFTIs as nilearn SurfaceImages
+inside the cortex (medial wall excluded).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,6 @@ from scipy.stats import norm
 
 from facebrain.errors import DataError
 from facebrain.io import write_json
-from facebrain.nifti import save_nifti
 
 log = logging.getLogger(__name__)
 
@@ -22,15 +26,20 @@ def localizer_zmap(runs: Sequence[Any], mask_img, hrf_model: str = "glover", hig
 
     Parameters
     ----------
-    runs : task-loc runs (``bold``, ``events`` with trial_type face/object/fix, ``confounds``, ``tr``).
-    mask_img : 3D nibabel mask of the voxels to fit.
+    runs : task-loc runs (``bold`` or ``bold_files``, ``events`` with trial_type face/object/fix,
+        ``confounds``, ``tr``).
+    mask_img : the elements to fit: a 3D nibabel mask of voxels, or a
+        :class:`facebrain.fmri.spaces.SpaceMask` (volume or fsaverage5 vertices).
     hrf_model, high_pass, noise_model : passed to FirstLevelModel (fix blocks are the implicit baseline).
 
     Returns
     -------
-    nibabel image, the z score of face - object per voxel (0 outside the mask).
+    the z score of face - object per element (0 outside the mask): a nibabel image, or a
+    nilearn SurfaceImage on fsaverage5.
     """
     from nilearn.glm.first_level import FirstLevelModel
+
+    from facebrain.fmri.spaces import SpaceMask, mask_image, run_image
 
     if not runs:
         raise DataError("<task-loc runs>", "no localizer runs: face-selective voxels cannot be defined")
@@ -43,20 +52,27 @@ def localizer_zmap(runs: Sequence[Any], mask_img, hrf_model: str = "glover", hig
     trs = {round(float(run.tr), 6) for run in runs}
     if len(trs) != 1:
         raise DataError(runs[0].bold, f"localizer runs have different TRs {sorted(trs)}")
+    if isinstance(mask_img, SpaceMask):
+        mask_img = mask_image(mask_img)
     glm = FirstLevelModel(
         t_r=trs.pop(), mask_img=mask_img, hrf_model=hrf_model, drift_model="cosine", high_pass=high_pass,
         noise_model=noise_model, signal_scaling=0, smoothing_fwhm=None, minimize_memory=True,
     )
-    glm.fit([str(r.bold) for r in runs], events=events, confounds=[r.confounds for r in runs])
+    glm.fit([run_image(r) for r in runs], events=events, confounds=[r.confounds for r in runs])
     return glm.compute_contrast("face - object", stat_type="t", output_type="z_score")
 
 
 def face_selective_mask(zmap, p_threshold: float = 1e-4):
-    """Voxels whose one-sided p (faces > objects) is below ``p_threshold``: a uint8 nibabel image."""
+    """Elements whose one-sided p (faces > objects) is below ``p_threshold``: a uint8 nibabel image
+    (or an int8 SurfaceImage for a surface z map)."""
     import nibabel as nib
 
-    z = np.asarray(zmap.get_fdata())
-    return nib.Nifti1Image((z > norm.isf(p_threshold)).astype(np.uint8), zmap.affine)
+    from facebrain.fmri.spaces import image_values, surface_image
+
+    selective = np.asarray(image_values(zmap), float) > norm.isf(p_threshold)
+    if isinstance(zmap, nib.Nifti1Image):
+        return nib.Nifti1Image(selective.astype(np.uint8), zmap.affine)
+    return surface_image(selective.astype(np.int8))
 
 
 def localize_subject(
@@ -79,31 +95,40 @@ def localize_subject(
     ----------
     bids_root : BIDS dataset root with fMRIPrep derivatives (contract 3).
     subject : 'sub-02' or '02'.
-    out_brain_mask : NIfTI, the intersection of the brain masks of all task-faces and task-loc runs.
-    out_zmap : NIfTI, z of faces > objects.
-    out_mask : NIfTI, face-selective voxels (1) at p < ``p_threshold`` uncorrected, inside the brain mask.
-    out_json : JSON with ``n_voxels``, ``p_threshold``, ``z_threshold``, ``n_runs``.
+    out_brain_mask : the analysis mask: in a volume space a NIfTI, the intersection of the brain
+        masks of all task-faces and task-loc runs; on fsaverage5 two GIFTIs (hemi-L, hemi-R), the
+        cortex without the medial wall (:mod:`facebrain.fmri.spaces` names a map by its file(s)).
+    out_zmap : z of faces > objects (NIfTI or GIFTI pair).
+    out_mask : face-selective elements (1) at p < ``p_threshold`` uncorrected, inside the mask.
+    out_json : JSON with ``space``, ``n_voxels`` (voxels or vertices), ``p_threshold``, ``z_threshold``, ``n_runs``.
+    reader_options : :class:`facebrain.fmri.reader.BidsFmriDataset` options; ``space`` picks the space.
 
     Returns
     -------
-    The number of face-selective voxels.
+    The number of face-selective voxels (vertices).
     """
     from facebrain.encoding.glm import brain_mask
     from facebrain.fmri.reader import BidsFmriDataset
+    from facebrain.fmri.spaces import SpaceMask, image_values, is_surface, save_map, surface_mask
 
     data = BidsFmriDataset(bids_root, **(reader_options or {}))
     sub = subject.removeprefix("sub-")
     loc_runs = data.runs(sub, "loc")
     face_runs = data.runs(sub, "faces")
-    mask_img = brain_mask([r.mask for r in loc_runs + face_runs])
-    log.info("sub-%s: localizer over %d runs, brain mask %d voxels", sub, len(loc_runs), int(np.asarray(mask_img.dataobj).sum()))
-    zmap = localizer_zmap(loc_runs, mask_img, hrf_model, high_pass, noise_model)
-    selective = face_selective_mask(zmap, p_threshold)
-    n_voxels = int(np.asarray(selective.dataobj).sum())
+    if is_surface(data.space):
+        mask = surface_mask()
+    else:
+        mask_img = brain_mask([r.mask for r in loc_runs + face_runs])
+        mask = SpaceMask(data.space, np.asarray(mask_img.dataobj) > 0, mask_img.affine)
+    log.info("sub-%s: localizer over %d runs, %s mask of %d elements", sub, len(loc_runs), data.space, mask.n_elements)
+    zmap = localizer_zmap(loc_runs, mask, hrf_model, high_pass, noise_model)
+    selective = image_values(face_selective_mask(zmap, p_threshold)).astype(np.uint8)
+    n_voxels = int(selective.sum())
     if n_voxels == 0:
         log.warning("sub-%s: no voxel passes faces > objects at p < %g", sub, p_threshold)
-    save_nifti(mask_img, out_brain_mask, provenance)
-    save_nifti(zmap, out_zmap, provenance)
-    save_nifti(selective, out_mask, provenance)
-    write_json(out_json, {"subject": f"sub-{sub}", "n_voxels": n_voxels, "p_threshold": p_threshold, "z_threshold": float(norm.isf(p_threshold)), "n_runs": len(loc_runs)})
+    save_map(mask.inside.astype(np.uint8), mask, out_brain_mask, provenance, intent="NIFTI_INTENT_NONE")
+    save_map(image_values(zmap), mask, out_zmap, provenance, intent="NIFTI_INTENT_ZSCORE")
+    save_map(selective, mask, out_mask, provenance, intent="NIFTI_INTENT_NONE")
+    write_json(out_json, {"subject": f"sub-{sub}", "space": data.space, "n_voxels": n_voxels, "p_threshold": p_threshold,
+                          "z_threshold": float(norm.isf(p_threshold)), "n_runs": len(loc_runs)})
     return n_voxels

@@ -194,11 +194,14 @@ class FmriRun:
     subject, session : BIDS labels without prefix ('01', '03').
     task : 'faces' or 'loc'.
     run : the BIDS run number within the session.
-    bold : Path of the preprocessed 4D BOLD (desc-preproc_bold.nii.gz; may not exist
-        for a raw-only dataset such as the shared real sample).
-    mask : Path of the run's desc-brain_mask.nii.gz.
+    bold : Path of the preprocessed BOLD in the dataset's space (desc-preproc_bold.nii.gz, or
+        the hemi-L GIFTI of a surface space; may not exist for a raw-only dataset such as the
+        shared real sample).
+    mask : Path of the run's desc-brain_mask.nii.gz (None in a surface space).
     tr : repetition time in seconds (from the sidecar).
     events_path, confounds_path : the source tables of :attr:`events` and :attr:`confounds`.
+    bold_files : every BOLD file of the run in the space: the NIfTI, or the hemi-L and hemi-R
+        ``space-fsaverage5_bold.func.gii`` (read by :meth:`facebrain.fmri.spaces.SpaceMask.load_run`).
     """
 
     subject: str
@@ -206,12 +209,13 @@ class FmriRun:
     task: str
     run: int
     bold: Path
-    mask: Path
+    mask: Path | None
     tr: float
     events_path: Path
     confounds_path: Path
     confound_columns: tuple[str, ...] = DEFAULT_CONFOUNDS
     image_names_path: Path | None = field(default=None, repr=False)
+    bold_files: tuple[Path, ...] = ()
 
     @functools.cached_property
     def events(self) -> pd.DataFrame:
@@ -240,7 +244,8 @@ class BidsFmriDataset:
     Parameters
     ----------
     root : the BIDS root (holding dataset_description.json).
-    space : output space of the fMRIPrep derivatives ('MNI152NLin2009cAsym_res-2').
+    space : output space of the fMRIPrep derivatives read as BOLD: 'MNI152NLin2009cAsym_res-2'
+        (4D NIfTI and brain mask per run) or 'fsaverage5' (hemi-L and hemi-R GIFTIs per run).
     confounds : fMRIPrep confound columns that :attr:`FmriRun.confounds` selects.
 
     Raises
@@ -281,21 +286,27 @@ class BidsFmriDataset:
         if not files:
             raise DataError(self.root, f"no task-{task} events for sub-{sub}")
         runs = []
+        surface = self.space == layout.SURFACE_SPACE
         for f in files:
             ses, run = layout.label(f.entities.get("session", "01")), int(f.entities.get("run", 1))
+            if surface:
+                bold_files = tuple(self.root / layout.surface_derivative_file(sub, ses, task, run, hemi) for hemi in ("L", "R"))
+            else:
+                bold_files = (self.root / layout.derivative_file(sub, ses, task, run, "bold", self.space),)
             runs.append(
                 FmriRun(
                     subject=sub,
                     session=ses,
                     task=task,
                     run=run,
-                    bold=self.root / layout.derivative_file(sub, ses, task, run, "bold", self.space),
-                    mask=self.root / layout.derivative_file(sub, ses, task, run, "mask", self.space),
+                    bold=bold_files[0],
+                    mask=None if surface else self.root / layout.derivative_file(sub, ses, task, run, "mask", self.space),
                     tr=self._repetition_time(sub, ses, task, run),
                     events_path=Path(f.path),
                     confounds_path=self.root / layout.derivative_file(sub, ses, task, run, "confounds"),
                     confound_columns=self.confound_columns,
                     image_names_path=self.image_names_path,
+                    bold_files=bold_files,
                 )
             )
         return sorted(runs, key=lambda r: (r.session, r.run))
@@ -306,9 +317,11 @@ class BidsFmriDataset:
 
     def _repetition_time(self, sub: str, ses: str, task: str, run: int) -> float:
         """TR (s) from the run's raw sidecar, else the derivative's, else the task-level sidecar."""
+        derived = (layout.surface_derivative_file(sub, ses, task, run, "L", "bold.json") if self.space == layout.SURFACE_SPACE
+                   else layout.derivative_file(sub, ses, task, run, "bold.json", self.space))
         candidates = [
             self.root / layout.raw_file(sub, ses, task, run, "bold.json"),
-            self.root / layout.derivative_file(sub, ses, task, run, "bold.json", self.space),
+            self.root / derived,
             self.root / f"task-{task}_bold.json",
         ]
         for sidecar in candidates:
