@@ -57,3 +57,18 @@ def test_spin_null_is_calibrated_on_independent_smooth_maps():
     same = smooth_map(rng)
     result = spin_overlap(same, same, region, 0.2, sources)
     assert result.dice == 1.0 and result.p < 0.02 and result.chance < 0.5
+
+
+def test_spin_null_rotates_whole_maps_onto_the_region_with_one_set_of_rotations():
+    from facebrain.encoding.spin import SpinNull
+
+    region = np.arange(100, 160)
+    null = SpinNull(region)
+    values = np.arange(2 * N, dtype=float)  # each vertex carries its own index
+    first = null.surrogates(values, 5, np.random.default_rng(0))
+    assert first.shape == (5, 60)
+    np.testing.assert_array_equal(first, null.sources[:5])  # the values come from the rotations' source vertices
+    assert not np.isin(first, region).all()  # values from outside the region rotate in
+    again = null.surrogates(values[::-1].copy(), 8, np.random.default_rng(99))
+    np.testing.assert_array_equal(again[:5], 2 * N - 1 - first)  # the same rotations for the next map
+    assert len(null.sources) == 8

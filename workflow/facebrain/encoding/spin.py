@@ -128,3 +128,42 @@ def spin_overlap(map_a: np.ndarray, map_b: np.ndarray, region: np.ndarray, fract
     null = dice_rows(top_fraction(a[sources], fraction), top_b[None, :])
     p = float((1 + np.sum(null >= observed - 1e-12)) / (1 + len(null)))
     return SpinResult(observed, null, p)
+
+
+class SpinNull:
+    """Spin permutations as a spatial null of maps over a set of vertices (e.g. the face-selective ones).
+
+    Surrogates of a map over ``region`` are the whole map's values rotated onto ``region``:
+    unlike a null built from the region's values alone, the spin brings in the values that
+    surround the region, as rotating the cortex does.
+
+    Parameters
+    ----------
+    region : (m,) indices into both hemispheres' vertices (0 .. 2 * 10242 - 1, left then right).
+
+    Attributes
+    ----------
+    name : 'spin' (written in the tables).
+    sources : (n, m) the source vertices of the rotations drawn so far (see :meth:`surrogates`).
+    """
+
+    name = "spin"
+
+    def __init__(self, region: np.ndarray):
+        self.region = np.asarray(region, dtype=np.int64)
+        self.sources = np.empty((0, self.region.size), dtype=np.int64)
+
+    def surrogates(self, values: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """(n, m) rotated copies of ``values`` (2 * 10242,) on the region (NaN where the medial wall rotates in).
+
+        The rotations are drawn once, from the first call's ``rng``, and reused for every
+        map (more are drawn when a later call asks for more), so all pairs of maps are
+        compared under the same rotations.
+        """
+        values = np.asarray(values, dtype=np.float64)
+        if values.shape != (2 * fsaverage.N_VERTICES,):
+            raise ValueError(f"a spin surrogate rotates a whole-surface map of {2 * fsaverage.N_VERTICES} vertices, got shape {values.shape}")
+        if len(self.sources) < n:
+            more = spin_sources(random_rotations(n - len(self.sources), rng), self.region)
+            self.sources = np.concatenate([self.sources, more])
+        return values[self.sources[:n]]
