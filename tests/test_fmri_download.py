@@ -19,6 +19,7 @@ from facebrain.fmri.reader import BidsFmriDataset
 PART = 1 << 20
 SPACE = "MNI152NLin2009cAsym_res-2"
 FUNC = "sub-01/ses-01/func/sub-01_ses-01_task-faces_run-01"
+DERIV = "sub-01/ses-01/func/sub-01_ses-01_task-faces_run-1"  # fMRIPrep wrote the run unpadded
 
 
 def multipart_etag(data: bytes, part: int = PART) -> str:
@@ -41,10 +42,12 @@ def fake_bucket() -> dict[str, bytes]:
     }
     deriv = {
         "dataset_description.json": json.dumps({"Name": "fMRIPrep", "DatasetType": "derivative"}).encode(),
-        f"{FUNC}_space-{SPACE}_desc-preproc_bold.nii.gz": bytes(range(256)) * (PART * 5 // 2 // 256),
-        f"{FUNC}_space-{SPACE}_desc-brain_mask.nii.gz": b"mask" * 100,
-        f"{FUNC}_desc-confounds_timeseries.tsv": b"trans_x\n0.1\n",
-        f"{FUNC}_space-T1w_desc-preproc_bold.nii.gz": b"another space, never fetched",
+        f"{DERIV}_space-{SPACE}_desc-preproc_bold.nii.gz": bytes(range(256)) * (PART * 5 // 2 // 256),
+        f"{DERIV}_space-{SPACE}_desc-preproc_bold.json": json.dumps({"RepetitionTime": 2}).encode(),
+        f"{DERIV}_space-{SPACE}_desc-brain_mask.nii.gz": b"mask" * 100,
+        f"{DERIV}_desc-confounds_timeseries.tsv": b"trans_x\n0.1\n",
+        f"{DERIV}_desc-confounds_timeseries.json": b"{}",
+        f"{DERIV}_space-T1w_desc-preproc_bold.nii.gz": b"another space, never fetched",
     }
     objects = {f"openneuro.org/ds001761/{k}": v for k, v in raw.items()}
     objects.update({f"openneuro-derivatives/fmriprep/ds001761-fmriprep/{k}": v for k, v in deriv.items()})
@@ -131,12 +134,12 @@ def test_downloads_the_chosen_files_verified(server, tmp_path):
     root = tmp_path / "ds001761"
     deriv = root / "derivatives/fmriprep"
     assert (root / f"{FUNC}_events.tsv").is_file() and (root / "stimuli/sub01/run01/F1001.jpg").is_file()
-    assert (deriv / f"{FUNC}_space-{SPACE}_desc-preproc_bold.nii.gz").read_bytes() == S3Handler.objects[
-        f"openneuro-derivatives/fmriprep/ds001761-fmriprep/{FUNC}_space-{SPACE}_desc-preproc_bold.nii.gz"]
+    assert (deriv / f"{DERIV}_space-{SPACE}_desc-preproc_bold.nii.gz").read_bytes() == S3Handler.objects[
+        f"openneuro-derivatives/fmriprep/ds001761-fmriprep/{DERIV}_space-{SPACE}_desc-preproc_bold.nii.gz"]
     assert not (root / f"{FUNC}_bold.nii.gz").exists()  # raw BOLD is not needed
     assert not (root / "stimuli/sub02").exists()  # another subject's stimuli
-    assert not (deriv / f"{FUNC}_space-T1w_desc-preproc_bold.nii.gz").exists()  # another space
-    assert record["n_files"] == 10 and json.loads((tmp_path / "manifest.json").read_text())["n_files"] == 10
+    assert not (deriv / f"{DERIV}_space-T1w_desc-preproc_bold.nii.gz").exists()  # another space
+    assert record["n_files"] == 12 and json.loads((tmp_path / "manifest.json").read_text())["n_files"] == 12
     assert {f["status"] for f in record["files"].values()} == {"downloaded"}
     (run,) = BidsFmriDataset(root).runs("01", "faces")
     assert run.tr == 2.0 and run.events.face_id.tolist() == ["000001.jpg", ""]
@@ -151,12 +154,19 @@ def test_second_run_fetches_nothing(server, tmp_path):
     assert {f["status"] for f in record["files"].values()} == {"kept"}
 
 
+def test_a_run_without_its_derivatives_is_named(server, tmp_path):
+    del S3Handler.objects[f"openneuro-derivatives/fmriprep/ds001761-fmriprep/{DERIV}_space-{SPACE}_desc-brain_mask.nii.gz"]
+    with pytest.raises(DataError, match=f"{DERIV}_space-{SPACE}_desc-brain_mask.nii.gz: not in the derivatives' listing"):
+        run_download(tmp_path, server)
+    assert not (tmp_path / "manifest.json").exists()
+
+
 def test_interrupted_file_resumes_with_a_range_request(server, tmp_path):
-    key = f"openneuro-derivatives/fmriprep/ds001761-fmriprep/{FUNC}_space-{SPACE}_desc-preproc_bold.nii.gz"
+    key = f"openneuro-derivatives/fmriprep/ds001761-fmriprep/{DERIV}_space-{SPACE}_desc-preproc_bold.nii.gz"
     data = S3Handler.objects[key]
     dest = tmp_path / "bold.nii.gz"
     (tmp_path / "bold.nii.gz.part").write_bytes(data[:1000])
-    url = server["derivatives_url"] + f"/{FUNC}_space-{SPACE}_desc-preproc_bold.nii.gz"
+    url = server["derivatives_url"] + f"/{DERIV}_space-{SPACE}_desc-preproc_bold.nii.gz"
     assert fetch(url, dest, len(data), S3Handler.etag(data)) == "downloaded"
     assert dest.read_bytes() == data and not (tmp_path / "bold.nii.gz.part").exists()
     assert object_gets() == [("get", key, "bytes=1000-")]

@@ -22,10 +22,10 @@ def test_subjects_and_runs_of_the_real_sample(sample):
     (run,) = sample.runs("sub-01", "faces")
     assert (run.subject, run.session, run.task, run.run) == ("01", "03", "faces", 1)
     assert run.tr == 2.0
-    assert run.bold.name == "sub-01_ses-03_task-faces_run-01_space-MNI152NLin2009cAsym_res-2_desc-preproc_bold.nii.gz"
+    assert run.bold.name == "sub-01_ses-03_task-faces_run-1_space-MNI152NLin2009cAsym_res-2_desc-preproc_bold.nii.gz"  # fMRIPrep: run-1
     assert run.bold.parent.parts[-5:] == ("derivatives", "fmriprep", "sub-01", "ses-03", "func")
     assert run.mask.name.endswith("_desc-brain_mask.nii.gz")
-    assert run.confounds_path.name == "sub-01_ses-03_task-faces_run-01_desc-confounds_timeseries.tsv"
+    assert run.confounds_path.name == "sub-01_ses-03_task-faces_run-1_desc-confounds_timeseries.tsv"
 
 
 def test_faces_events_of_the_real_sample(sample):

@@ -64,6 +64,18 @@ def test_pybids_indexes_raw_and_derivatives(sim):
     assert layout.get(subject="01", desc="confounds", suffix="timeseries", extension=".tsv")
 
 
+def test_simulated_files_have_the_real_names(sim, fixtures_dir):
+    """Every run file the simulator writes has a name the real dataset has: raw (run-01) and fMRIPrep's (run-1)."""
+    raw = {str(p.relative_to(sim)) for p in sim.glob("sub-*/ses-*/func/*")}
+    deriv_root = sim / "derivatives" / "fmriprep"
+    derivatives = {str(p.relative_to(deriv_root)) for p in deriv_root.glob("sub-*/ses-*/func/*")}
+    real_raw = {str(p.relative_to(fixtures_dir / "ds001761_text")) for p in (fixtures_dir / "ds001761_text").glob("sub-*/ses-*/func/*")}
+    published = set((fixtures_dir / "ds001761-fmriprep_files.txt").read_text().split())
+    assert raw and derivatives
+    assert raw <= real_raw, sorted(raw - real_raw)[:3]
+    assert derivatives <= published, sorted(derivatives - published)[:3]
+
+
 def test_events_have_the_real_files_structure(sim, fixtures_dir):
     real = fixtures_dir / "ds001761_sample"
     for task, real_file in [("faces", "sub-02/ses-05/func/sub-02_ses-05_task-faces_run-01_events.tsv"),
@@ -147,7 +159,7 @@ def test_null_mode_plants_no_tuning(faces, tmp_path):
 
 def test_same_seed_same_dataset(faces, sim, tmp_path):
     again = simulate_dataset(faces, tmp_path / "again", scale="smoke", seed=3)
-    rel = "derivatives/fmriprep/sub-02/ses-02/func/sub-02_ses-02_task-faces_run-01_space-MNI152NLin2009cAsym_res-2_desc-preproc_bold.nii.gz"
+    rel = "derivatives/fmriprep/sub-02/ses-02/func/sub-02_ses-02_task-faces_run-1_space-MNI152NLin2009cAsym_res-2_desc-preproc_bold.nii.gz"
     assert np.array_equal(nib.load(again / rel).get_fdata(), nib.load(sim / rel).get_fdata())
     assert (again / "stimuli/ImageNames2Celeba.txt").read_text() == (sim / "stimuli/ImageNames2Celeba.txt").read_text()
 

@@ -11,9 +11,12 @@ no extra dependency:
 Files are listed with the S3 ListObjectsV2 API (key, size, ETag), so only the
 chosen subjects, sessions and output space are fetched: raw ``events.tsv`` and
 ``bold.json`` (not the raw BOLD, which the analysis does not read), the top-level
-files, the subjects' stimuli and ``ImageNames2Celeba.txt``; from the derivatives
-the ``desc-preproc_bold``, ``desc-brain_mask`` (and their sidecars) in the chosen
-space and the ``desc-confounds_timeseries`` tables.
+files, the subjects' stimuli and ``ImageNames2Celeba.txt``; from the derivatives,
+for every run with events, the files the analysis reads, named from the run's
+entities by :func:`facebrain.fmri.layout.derivative_files` (``desc-preproc_bold``
+and ``desc-brain_mask`` in the chosen space, the ``desc-confounds_timeseries``
+table, their sidecars). A run whose derivatives are not listed stops the
+download with its name.
 
 Every file is downloaded to ``<dest>.part`` (an interrupted file resumes with an
 HTTP Range request), then checked against S3's size and ETag -- the MD5 of the
@@ -199,11 +202,38 @@ def select_raw(objects: Sequence[S3Object], subjects: Sequence[str]) -> list[S3O
     return keep
 
 
-def select_derivatives(objects: Sequence[S3Object], space: str) -> list[S3Object]:
-    """The fMRIPrep files the analysis needs: preproc BOLD and brain masks in ``space`` (with sidecars), confounds."""
-    suffixes = (f"_space-{space}_desc-preproc_bold.nii.gz", f"_space-{space}_desc-preproc_bold.json",
-                f"_space-{space}_desc-brain_mask.nii.gz", "_desc-confounds_timeseries.tsv", "_desc-confounds_timeseries.json")
-    return [o for o in objects if "/" not in o.key or ("/func/" in o.key and o.key.endswith(suffixes))]
+def needed_derivatives(raw: Sequence[S3Object], space: str) -> list[str]:
+    """Keys (relative to the derivatives) of the fMRIPrep files the analysis reads, for every run with events in ``raw``.
+
+    The names come from the runs' entities (:func:`facebrain.fmri.layout.derivative_files`),
+    so they are the names fMRIPrep wrote (``run-1`` where the raw events say ``run-01``).
+    """
+    from bids.layout import parse_file_entities
+
+    keys = []
+    for obj in raw:
+        if "/func/" in obj.key and obj.key.endswith("_events.tsv"):
+            e = parse_file_entities(obj.key)
+            files = layout.derivative_files(e["subject"], e["session"], e["task"], int(e["run"]), space)
+            keys += [str(f.relative_to(layout.FMRIPREP)) for f in files.values()]
+    return keys
+
+
+def select_derivatives(objects: Sequence[S3Object], needed: Sequence[str], derivatives_url: str) -> list[S3Object]:
+    """The listed derivatives to fetch: the top-level files and every key of ``needed``.
+
+    Raises
+    ------
+    DataError
+        naming the first needed file that the listing lacks (a run the analysis would read without its derivatives).
+    """
+    listed = {o.key for o in objects}
+    missing = [key for key in needed if key not in listed]
+    if missing:
+        raise DataError(f"{derivatives_url}/{missing[0]}", f"not in the derivatives' listing ({len(missing)} of the "
+                                                           f"{len(needed)} files the analysis reads are missing)")
+    wanted = set(needed)
+    return [o for o in objects if "/" not in o.key or o.key in wanted]
 
 
 def download_ds001761(
@@ -253,8 +283,9 @@ def download_ds001761(
                 raise DataError(f"{raw_url}/{func}", f"no files for sub-{sub} ses-{ses}")
             raw += raw_func
             deriv += deriv_func
-    jobs += [(raw_url, o, root / o.key) for o in select_raw(raw, subjects)]
-    jobs += [(derivatives_url, o, root / layout.FMRIPREP / o.key) for o in select_derivatives(deriv, space)]
+    raw = select_raw(raw, subjects)
+    jobs += [(raw_url, o, root / o.key) for o in raw]
+    jobs += [(derivatives_url, o, root / layout.FMRIPREP / o.key) for o in select_derivatives(deriv, needed_derivatives(raw, space), derivatives_url)]
     total = sum(o.size for _, o, _ in jobs)
     log.info("ds001761: %d files, %.1f GB to verify or fetch into %s", len(jobs), total / 1e9, root)
     files = {}

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from facebrain.errors import DataError
+from facebrain.fmri import layout
 
 
 TRIAL_ROWS = ("train_face", "test_face", "fix", "img")
@@ -36,7 +37,7 @@ def plot_fmri_overview(bids_root: str | Path, subject: str, out: str | Path) -> 
     sub = subject.removeprefix("sub-")
     faces = data.runs(sub, "faces")
     run = next((r for r in faces if (r.events.trial_type == "test_face").any()), faces[0])
-    truth = Path(bids_root) / "ground_truth" / f"sub-{sub}_desc-tuning_weights.nii.gz"
+    truth = Path(bids_root) / layout.truth_file(sub, "tuning", "weights")
     maps = _planted_slices(truth) if truth.is_file() else None
     n_maps = 0 if maps is None else maps[0].shape[-1] + 1
     fig = plt.figure(figsize=(max(12, 3.4 * n_maps), 9 if maps is not None else 5), constrained_layout=True)

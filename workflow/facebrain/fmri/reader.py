@@ -286,13 +286,11 @@ class BidsFmriDataset:
         if not files:
             raise DataError(self.root, f"no task-{task} events for sub-{sub}")
         runs = []
-        surface = self.space == layout.SURFACE_SPACE
+        surface = layout.is_surface(self.space)
         for f in files:
             ses, run = layout.label(f.entities.get("session", "01")), int(f.entities.get("run", 1))
-            if surface:
-                bold_files = tuple(self.root / layout.surface_derivative_file(sub, ses, task, run, hemi) for hemi in ("L", "R"))
-            else:
-                bold_files = (self.root / layout.derivative_file(sub, ses, task, run, "bold", self.space),)
+            derivatives = layout.derivative_files(sub, ses, task, run, self.space)
+            bold_files = tuple(self.root / derivatives[f"bold_{hemi}"] for hemi in layout.HEMIS) if surface else (self.root / derivatives["bold"],)
             runs.append(
                 FmriRun(
                     subject=sub,
@@ -300,10 +298,10 @@ class BidsFmriDataset:
                     task=task,
                     run=run,
                     bold=bold_files[0],
-                    mask=None if surface else self.root / layout.derivative_file(sub, ses, task, run, "mask", self.space),
+                    mask=None if surface else self.root / derivatives["mask"],
                     tr=self._repetition_time(sub, ses, task, run),
                     events_path=Path(f.path),
-                    confounds_path=self.root / layout.derivative_file(sub, ses, task, run, "confounds"),
+                    confounds_path=self.root / derivatives["confounds"],
                     confound_columns=self.confound_columns,
                     image_names_path=self.image_names_path,
                     bold_files=bold_files,
@@ -317,10 +315,9 @@ class BidsFmriDataset:
 
     def _repetition_time(self, sub: str, ses: str, task: str, run: int) -> float:
         """TR (s) from the run's raw sidecar, else the derivative's, else the task-level sidecar."""
-        derived = (layout.surface_derivative_file(sub, ses, task, run, "L", "bold.json") if self.space == layout.SURFACE_SPACE
-                   else layout.derivative_file(sub, ses, task, run, "bold.json", self.space))
+        derived = layout.derivative_files(sub, ses, task, run, self.space)["bold_L.json" if layout.is_surface(self.space) else "bold.json"]
         candidates = [
-            self.root / layout.raw_file(sub, ses, task, run, "bold.json"),
+            self.root / layout.raw_file(sub, ses, task, run, "bold", ".json"),
             self.root / derived,
             self.root / f"task-{task}_bold.json",
         ]

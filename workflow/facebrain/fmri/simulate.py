@@ -253,11 +253,10 @@ def _simulate_subject(root: Path, images: FaceImages, sub: str, index: int, sc: 
     brain = phantom.make_phantom(rng, len(factors), face_gain, tuning_gain, planted=mode == "planted")
     surface = surface_phantom.make_surface_phantom(surface_rng, len(factors), face_gain, tuning_gain, planted=mode == "planted")
     affine = phantom.crop_affine()
-    truth = root / "ground_truth"
-    save_nifti(nib.Nifti1Image(brain.face_selective.astype(np.uint8), affine), truth / f"sub-{sub}_desc-faceregions_mask.nii.gz", provenance)
-    save_nifti(nib.Nifti1Image(brain.regions, affine), truth / f"sub-{sub}_desc-faceregions_dseg.nii.gz", provenance)
-    save_nifti(nib.Nifti1Image(brain.tuning, affine), truth / f"sub-{sub}_desc-tuning_weights.nii.gz", provenance)
-    _write_surface_truth(truth, sub, surface, factors, provenance)
+    save_nifti(nib.Nifti1Image(brain.face_selective.astype(np.uint8), affine), root / layout.truth_file(sub, "faceregions", "mask"), provenance)
+    save_nifti(nib.Nifti1Image(brain.regions, affine), root / layout.truth_file(sub, "faceregions", "dseg"), provenance)
+    save_nifti(nib.Nifti1Image(brain.tuning, affine), root / layout.truth_file(sub, "tuning", "weights"), provenance)
+    _write_surface_truth(root, sub, surface, factors, provenance)
 
     # faces: 20 test faces (10 F, 10 M), unique training faces, planted leaks and duplicate names
     order = rng.permutation(len(ids))
@@ -307,16 +306,17 @@ def _simulate_subject(root: Path, images: FaceImages, sub: str, index: int, sc: 
 
     for ses, task, run, events, _ in tqdm(sessions, desc=f"sub-{sub} runs", unit="run", leave=False):
         n_vol = design.run_volumes(events) if task == "faces" else int(len(events) * design.LOC_BLOCK / design.TR)
-        design.write_events(events, root / layout.raw_file(sub, ses, task, run, "events.tsv"))
-        write_json(root / layout.raw_file(sub, ses, task, run, "bold.json"), dict(_SIDECAR, TaskName=task))
+        design.write_events(events, root / layout.raw_file(sub, ses, task, run, "events", ".tsv"))
+        write_json(root / layout.raw_file(sub, ses, task, run, "bold", ".json"), dict(_SIDECAR, TaskName=task))
         bold, confounds, surface_bold = simulate_run(brain, events, n_vol, {n: z[i] for n, i in face_of.items()}, rng, noise_sd, ar1,
                                                      surface, surface_rng)
-        save_nifti(nib.Nifti1Image(bold, affine), root / layout.derivative_file(sub, ses, task, run, "bold"), provenance)
+        derivatives = layout.derivative_files(sub, ses, task, run)
+        save_nifti(nib.Nifti1Image(bold, affine), root / derivatives["bold"], provenance)
         _write_surface_run(root, sub, ses, task, run, surface_bold, provenance)
-        save_nifti(nib.Nifti1Image(brain.brain.astype(np.uint8), affine), root / layout.derivative_file(sub, ses, task, run, "mask"), provenance)
-        write_json(root / layout.derivative_file(sub, ses, task, run, "bold.json"),
+        save_nifti(nib.Nifti1Image(brain.brain.astype(np.uint8), affine), root / derivatives["mask"], provenance)
+        write_json(root / derivatives["bold.json"],
                    {"RepetitionTime": design.TR, "TaskName": task, "SkullStripped": False, "SliceTimingCorrected": False})
-        write_table(root / layout.derivative_file(sub, ses, task, run, "confounds"), confounds, na_rep="n/a")
+        write_table(root / derivatives["confounds"], confounds, na_rep="n/a")
     leaked_names = sorted(n for n, i in face_of.items() if i in set(leaked.tolist()) and n not in test_names)
     return {
         "test_faces": test_names,
@@ -339,7 +339,7 @@ def _write_surface_run(root: Path, sub: str, ses: str, task: str, run: int, valu
         write_json(root / layout.surface_derivative_file(sub, ses, task, run, hemi, "bold.json"), {"RepetitionTime": design.TR, "TaskName": task})
 
 
-def _write_surface_truth(truth: Path, sub: str, surface: phantom.Phantom, factors: Sequence[str], provenance) -> None:
+def _write_surface_truth(root: Path, sub: str, surface: phantom.Phantom, factors: Sequence[str], provenance) -> None:
     """The planted patches and tuning on fsaverage5, one GIFTI per hemisphere and map beside the volume truth."""
     from facebrain.nifti import gifti_image, save_gifti
 
@@ -347,12 +347,14 @@ def _write_surface_truth(truth: Path, sub: str, surface: phantom.Phantom, factor
     for hemi in fsaverage.HEMIS:
         part = {k: fsaverage.split_hemispheres(v.T)[hemi] for k, v in
                 (("mask", surface.face_selective.astype(np.float32)), ("dseg", surface.regions), ("tuning", surface.tuning))}
-        prefix = truth / f"sub-{sub}_hemi-{hemi}_space-{fsaverage.SPACE}"
+        def truth(desc, suffix, extension):
+            return root / layout.truth_file(sub, desc, suffix, extension, hemi=hemi, space=fsaverage.SPACE)
+
         structure = fsaverage.STRUCTURE[hemi]
-        save_gifti(gifti_image(part["mask"], structure), f"{prefix}_desc-faceregions_mask.shape.gii", provenance)
-        save_gifti(gifti_image(part["dseg"], structure, intent="NIFTI_INTENT_LABEL", labels=labels), f"{prefix}_desc-faceregions_dseg.label.gii", provenance)
+        save_gifti(gifti_image(part["mask"], structure), truth("faceregions", "mask", ".shape.gii"), provenance)
+        save_gifti(gifti_image(part["dseg"], structure, intent="NIFTI_INTENT_LABEL", labels=labels), truth("faceregions", "dseg", ".label.gii"), provenance)
         save_gifti(gifti_image(part["tuning"], structure, intent="NIFTI_INTENT_ESTIMATE", names=list(factors)),
-                   f"{prefix}_desc-tuning_weights.func.gii", provenance)
+                   truth("tuning", "weights", ".func.gii"), provenance)
 
 
 def _pick_test_faces(rng: np.random.Generator, test_names: list[str], shown_count: dict[str, int]) -> list[str]:

@@ -15,10 +15,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from facebrain.fmri import layout
+
 
 def true_factor_z(sim_root: str | Path, factors_tsv: str | Path) -> dict[str, np.ndarray]:
     """face-dataset id -> (F,) factors z-scored with the simulator's means and SDs (order of factors.json)."""
-    info = json.loads((Path(sim_root) / "ground_truth" / "simulation.json").read_text())
+    info = json.loads((Path(sim_root) / layout.GROUND_TRUTH / "simulation.json").read_text())
     factors = info["settings"]["factors"]
     table = pd.read_csv(factors_tsv, sep="\t", dtype={"image_id": str}).set_index("image_id")[factors]
     z = (table - pd.Series(info["factor_mean"])[factors]) / pd.Series(info["factor_sd"])[factors]
@@ -45,9 +47,8 @@ def recover_tuning(data, subject: str, z_of: dict[str, np.ndarray]) -> tuple[np.
     import nibabel as nib
     from nilearn.glm.first_level import compute_regressor
 
-    truth = Path(data.root) / "ground_truth"
-    selective = nib.load(truth / f"sub-{subject}_desc-faceregions_mask.nii.gz").get_fdata() > 0
-    planted = nib.load(truth / f"sub-{subject}_desc-tuning_weights.nii.gz").get_fdata()[selective].T
+    selective = nib.load(Path(data.root) / layout.truth_file(subject, "faceregions", "mask")).get_fdata() > 0
+    planted = nib.load(Path(data.root) / layout.truth_file(subject, "tuning", "weights")).get_fdata()[selective].T
     estimates = []
     for run in data.runs(subject, "faces"):
         y = nib.load(run.bold).get_fdata()[selective].T
