@@ -24,9 +24,7 @@ include: "workflow/rules/common.smk"
 
 
 wildcard_constraints:
-    dataset="dsprites|synthfaces|celeba",
-    model=r"[A-Za-z0-9][A-Za-z0-9_.\-]*",
-    subject=r"sub-[A-Za-z0-9]+",
+    **paths.wildcard_constraints(),
 
 
 rule all:

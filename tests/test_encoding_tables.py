@@ -66,7 +66,7 @@ def test_evaluate_encoding_writes_score_and_maps(glm_files):
 
 def test_beta_overlap_separates_distinct_and_shared_maps(glm_files):
     t = glm_files
-    table = write_beta_overlap([t / "glm.h5"], [t / "brain.nii.gz"], [t / "brain.nii.gz"], [t / "labels.tsv"], ["sub-01"], ["m"], t / "overlap.csv", top_fraction=0.15)
+    table = write_beta_overlap([t / "glm.h5"], [t / "brain.nii.gz"], [t / "brain.nii.gz"], [t / "labels.tsv"], ["01"], ["m"], t / "overlap.csv", top_fraction=0.15)
     pair = {frozenset((a, b)): d for a, b, d in zip(table.factor_a, table.factor_b, table.dice)}
     assert pair[frozenset(("gender", "skin_tone"))] > 0.8
     assert pair[frozenset(("gender", "yaw"))] < 0.1
@@ -83,7 +83,7 @@ def test_labelled_dimensions_keep_the_best_dim_per_factor(tmp_path):
 
 
 def test_tables_and_group_figures(tmp_path):
-    rows = [("sub-01", "oracle", 0.4, 0.0005), ("sub-01", "random", 0.01, 0.4), ("sub-02", "oracle", 0.3, 0.002), ("sub-02", "random", -0.02, 0.7)]
+    rows = [("01", "oracle", 0.4, 0.0005), ("01", "random", 0.01, 0.4), ("02", "oracle", 0.3, 0.002), ("02", "random", -0.02, 0.7)]
     enc, dec = [], []
     for i, (s, m, rho, p) in enumerate(rows):
         (tmp_path / f"e{i}.json").write_text(json.dumps({"rho": rho, "p": p, "n_voxels": 50, "n_permutations": 1999}))
@@ -103,5 +103,5 @@ def test_tables_and_group_figures(tmp_path):
     assert [stars(p) for p in (0.0005, 0.005, 0.03, 0.2)] == ["***", "**", "*", ""]
     (tmp_path / "broken.json").write_text("{")
     with pytest.raises(DataError, match="broken.json"):
-        write_table1([tmp_path / "broken.json"], ["sub-01"], ["x"], tmp_path / "b.csv", tmp_path / "b.md")
+        write_table1([tmp_path / "broken.json"], ["01"], ["x"], tmp_path / "b.csv", tmp_path / "b.md")
     assert not (tmp_path / "b.csv").exists()

@@ -180,7 +180,7 @@ def test_missing_factor_is_named(faces, tmp_path):
 def test_audit_finds_the_planted_leaks_and_duplicates(sim, tmp_path):
     planted = json.loads((sim / "ground_truth/simulation.json").read_text())["subjects"]["sub-02"]
     out = tmp_path / "stimulus_audit.tsv"
-    audit = write_stimulus_audit(sim, "sub-02", out)
+    audit = write_stimulus_audit(sim, "02", out)
     leaks = audit[audit.problem == "test_in_train"]
     assert sorted(leaks.stim_name) == planted["leaked_training_names"] and len(leaks) == 2
     assert set(leaks.same_image_as) <= set(planted["test_faces"])
@@ -207,8 +207,8 @@ def test_audit_matches_identical_images_without_the_name_list(sim, tmp_path):
 def test_overview_figure_shows_design_and_planted_maps(sim, fixtures_dir, tmp_path):
     from facebrain.fmri.figures import plot_fmri_overview
 
-    plot_fmri_overview(sim, "sub-01", tmp_path / "sim.png")
-    plot_fmri_overview(fixtures_dir / "ds001761_sample", "sub-02", tmp_path / "real.png")  # no loc run, no truth
+    plot_fmri_overview(sim, "01", tmp_path / "sim.png")
+    plot_fmri_overview(fixtures_dir / "ds001761_sample", "02", tmp_path / "real.png")  # no loc run, no truth
     with Image.open(tmp_path / "sim.png") as with_maps, Image.open(tmp_path / "real.png") as without:
         assert with_maps.height > without.height  # the planted-map row is only drawn for simulated data
 

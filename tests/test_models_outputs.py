@@ -84,7 +84,7 @@ def test_traversal_codes_vary_one_dimension_per_row():
 def test_traversal_figure_is_written(trained, tmp_path):
     root, data = trained
     label_dimensions(root / "latents.h5", data, tmp_path / "labels.tsv")
-    plot_traversals(root / "model.pt", data, root / "latents.h5", tmp_path / "labels.tsv", tmp_path / "fig.png", dims=3, steps=5)
+    plot_traversals(root / "model.pt", data, root / "latents.h5", tmp_path / "labels.tsv", tmp_path / "fig.png", model_name="vae", dataset="synthfaces", dims=3, steps=5)
     from PIL import Image
 
     with Image.open(tmp_path / "fig.png") as img:
@@ -98,7 +98,7 @@ def test_tables_join_evaluations_specs_and_metrics(tmp_path):
         path.parent.mkdir(parents=True)
         path.write_text(json.dumps({"model": model, "kind": "factorvae", "latent_dim": 24, "reconstruction": rec, "kl": 5.0, "tc": 1.0, "n_images": 10}))
         evaluations.append(path)
-    table = reconstruction_table(evaluations, tmp_path / "recon.csv")
+    table = reconstruction_table(evaluations, ["celeba", "celeba"], tmp_path / "recon.csv")
     assert table["reconstruction"].tolist() == [100.0, 90.0] and set(table["dataset"]) == {"celeba"}
     metrics = []
     for model, score in (("a-seed0", 0.7), ("a-seed1", 0.8)):
@@ -111,5 +111,5 @@ def test_tables_join_evaluations_specs_and_metrics(tmp_path):
     assert hp["reconstruction"].tolist() == [100.0, 90.0]
     (tmp_path / "broken.json").write_text("{")
     with pytest.raises(DataError, match="broken.json"):
-        reconstruction_table([tmp_path / "broken.json"], tmp_path / "recon2.csv")
+        reconstruction_table([tmp_path / "broken.json"], ["celeba"], tmp_path / "recon2.csv")
     assert not (tmp_path / "recon2.csv").exists()

@@ -22,31 +22,37 @@ def _read_json(path: str | Path) -> dict[str, Any]:
         raise DataError(path, f"not a readable JSON file ({err})") from err
 
 
-def _evaluation_rows(evaluations: Sequence[str | Path]) -> list[dict[str, Any]]:
-    """One row per ``results/models/{model}/{dataset}/evaluation.json`` (dataset from the path)."""
+def _evaluation_rows(evaluations: Sequence[str | Path], datasets: Sequence[str]) -> list[dict[str, Any]]:
+    """One row per ``evaluation.json`` of a model trained on the matching ``datasets`` entry."""
+    if len(evaluations) != len(datasets):
+        raise ValueError(f"{len(evaluations)} evaluations for {len(datasets)} datasets")
     rows = []
-    for path in evaluations:
+    for path, dataset in zip(evaluations, datasets):
         record = _read_json(path)
         missing = [k for k in ("model", "kind", "latent_dim", "reconstruction", "n_images") if k not in record]
         if missing:
             raise DataError(path, f"evaluation lacks {missing} (only decodable models have a reconstruction loss)")
-        rows.append({"model": record["model"], "dataset": Path(path).parent.name, "kind": record["kind"], "latent_dim": record["latent_dim"],
+        rows.append({"model": record["model"], "dataset": dataset, "kind": record["kind"], "latent_dim": record["latent_dim"],
                      **{k: record.get(k) for k in LOSS_COLUMNS}, "n_images": record["n_images"]})
     return rows
 
 
-def reconstruction_table(evaluations: Sequence[str | Path], out: str | Path) -> pd.DataFrame:
+def reconstruction_table(evaluations: Sequence[str | Path], datasets: Sequence[str], out: str | Path) -> pd.DataFrame:
     """Write ``reconstruction_loss.csv``: the test-set losses of every trained model.
+
+    The losses are computed by :func:`facebrain.training.evaluate_model` when the model is
+    trained (its ``evaluation.json``); this table lists them.
 
     Parameters
     ----------
     evaluations : the models' ``evaluation.json`` files.
+    datasets : the dataset each model was trained and evaluated on, one per evaluation.
     out : CSV with ``model, dataset, kind, latent_dim, reconstruction, kl, tc, n_images``:
         Bernoulli negative log-likelihood of the test images decoded from their posterior
         means (nats per image, summed over pixels and channels), KL from the prior and the
         total-correlation estimate (nats per image); empty for kinds without them (PCA).
     """
-    table = pd.DataFrame(_evaluation_rows(evaluations))
+    table = pd.DataFrame(_evaluation_rows(evaluations, datasets))
     write_table(out, table)
     return table
 
@@ -62,7 +68,7 @@ def hparam_table(evaluations: Sequence[str | Path], specs: Sequence[Mapping[str,
         scores); joined as extra columns. Empty when the metrics stage provides none.
     out : CSV with the spec's hyper-parameters, ``reconstruction``, ``kl``, ``tc`` and the metrics.
     """
-    losses = pd.DataFrame(_evaluation_rows(evaluations)).drop(columns=["kind", "latent_dim"])
+    losses = pd.DataFrame(_evaluation_rows(evaluations, [s["dataset"] for s in specs])).drop(columns=["kind", "latent_dim"])
     params = pd.DataFrame([dict(s) for s in specs])
     table = params.merge(losses, on=["model", "dataset"], how="left", validate="one_to_one")
     if metrics:

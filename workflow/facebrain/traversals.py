@@ -45,7 +45,8 @@ def traversal_codes(base: np.ndarray, dims: np.ndarray, values: np.ndarray, cent
     return codes
 
 
-def plot_traversals(model: str | Path, data: str | Path, latents: str | Path, labels: str | Path, out: str | Path, dims: int = 10, steps: int = 7) -> None:
+def plot_traversals(model: str | Path, data: str | Path, latents: str | Path, labels: str | Path, out: str | Path, *, model_name: str, dataset: str,
+                    dims: int = 10, steps: int = 7) -> None:
     """Draw the traversal figure of one model on one dataset (PNG).
 
     Parameters
@@ -55,6 +56,7 @@ def plot_traversals(model: str | Path, data: str | Path, latents: str | Path, la
     latents : the model's latents of ``data``.
     labels : the model's dimension labels (row names).
     out : PNG path.
+    model_name, dataset : the model's name and its dataset (the title).
     dims : rows (dimensions with the largest KL / variance).
     steps : columns, evenly spaced over [-3, 3].
     """
@@ -104,7 +106,7 @@ def plot_traversals(model: str | Path, data: str | Path, latents: str | Path, la
         label = names.loc[d, "factor"] if d in names.index and isinstance(names.loc[d, "factor"], str) else ""
         corr = f" |r|={names.loc[d, 'abs_corr']:.2f}" if label else ""
         axes[r, 0].set_ylabel(f"z{d} {label}{corr}\n{rank_name}={ranking[d]:.2g}", fontsize=7, rotation=0, ha="right", va="center")
-    fig.suptitle(f"Latent traversals: {Path(model).parent.parent.name} on {Path(data).stem}", fontsize=10)
+    fig.suptitle(f"Latent traversals: {model_name} on {dataset}", fontsize=10)
     fig.supxlabel(f"value of the traversed dimension ({unit})", fontsize=8)
     fig.tight_layout()
     save_figure(fig, out, dpi=100)

@@ -1,30 +1,23 @@
-# Helpers shared by all stages -- final-target registry, wildcard
-# constraints, log/benchmark paths and config look-ups. Path logic lives here
-# (or in the stage's own rule file), never in lambdas inside rules.
+# Shared by every stage: the path layer, the final-target registry and the
+# GPU resource. Each stage's config look-ups and target lists are in
+# common_<stage>.smk; every path comes from facebrain.paths:
+#   paths.path(name)               a rule's pattern, e.g. results/encoding/sub-{subject}/{model}/glm.h5
+#   paths.path(name, **entities)   a concrete file, e.g. paths.path("glm", subject="01", model="vae")
+#   paths.log(rule, *wildcards)    logs/<rule>/<entities>.log (paths.benchmark likewise)
 
-import os
+from facebrain import paths
 
 FINAL_TARGETS = {}
 
 
-def register_final_targets(stage, paths):
-    """Add ``paths`` (a list) to the targets of `rule all` under ``stage``."""
-    FINAL_TARGETS.setdefault(stage, []).extend(paths)
+def register_final_targets(stage, targets):
+    """Add ``targets`` (a list of paths) to the targets of `rule all` under ``stage``."""
+    FINAL_TARGETS.setdefault(stage, []).extend(targets)
 
 
 def all_targets(wildcards):
     """Every final target of every stage (the input of `rule all`)."""
-    return [path for stage in FINAL_TARGETS for path in FINAL_TARGETS[stage]]
-
-
-def log_path(rule_name, pattern=""):
-    """logs/<rule>/<pattern>.log, e.g. log_path("train", "{model}/{dataset}")."""
-    return f"logs/{rule_name}/{pattern or rule_name}.log"
-
-
-def benchmark_path(rule_name, pattern=""):
-    """benchmarks/<rule>/<pattern>.tsv, mirroring log_path."""
-    return f"benchmarks/{rule_name}/{pattern or rule_name}.tsv"
+    return [target for stage in FINAL_TARGETS for target in FINAL_TARGETS[stage]]
 
 
 def gpu_resources():
@@ -32,9 +25,6 @@ def gpu_resources():
     return 1 if config["gpu"] else 0
 
 
-
-# Stage-specific helper functions live beside this file, one file per stage
-# (rule files hold rules only, as `snakemake --lint` asks).
 include: "common_datasets.smk"
 include: "common_models.smk"
 include: "common_fmri.smk"

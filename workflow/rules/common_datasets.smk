@@ -1,35 +1,11 @@
-# Helper functions of the datasets stage (paths, targets, config look-ups).
-#
-# Inputs live in resources/ in the real datasets' own layouts; prepared data
-# in results/data/{dataset}.h5 (see facebrain.datasets.prepared):
-#   resources/dsprites/dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz   (dsprites_npz())
-#   resources/synthfaces/   (CelebA layout)      resources/celeba/   (CelebA files)
+# datasets stage: config look-ups and target lists (paths come from facebrain.paths).
 
-
-DSPRITES_NPZ = "resources/dsprites/dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
-CELEBA_FILES = [
-    "img_align_celeba.zip",
-    "list_attr_celeba.txt",
-    "identity_CelebA.txt",
-    "list_bbox_celeba.txt",
-    "list_landmarks_align_celeba.txt",
-    "list_eval_partition.txt",
-]
-
-
-def dsprites_npz():
-    """The dSprites npz (official or regenerated, per datasets.dsprites.source)."""
-    return DSPRITES_NPZ
-
-
-def face_root(dataset):
-    """resources/<dataset>: the CelebA-layout folder of a face dataset (synthfaces or celeba)."""
-    return f"resources/{dataset}"
+from facebrain.datasets.celeba import CELEBA_MD5
 
 
 def celeba_files():
-    """The files of real CelebA under resources/celeba/ (download targets)."""
-    return [f"{face_root('celeba')}/{name}" for name in CELEBA_FILES]
+    """The files of real CelebA (download targets): every file with an official md5."""
+    return [paths.path("celeba_file", file=name) for name in CELEBA_MD5]
 
 
 def dsprites_source_params():
@@ -56,13 +32,17 @@ def dataset_prepare_params(dataset):
 
 def celeba_annotation_md5():
     """md5 of CelebA's annotation files, verified again before preparing (files placed by hand skip the download rule)."""
-    from facebrain.datasets.celeba import CELEBA_MD5
-
     return {name: md5 for name, md5 in CELEBA_MD5.items() if name.endswith(".txt")}
 
 
+def face_dataset_input(wildcards):
+    """The files of the config's face dataset (`face_dataset`): the SynthFaces folder, or CelebA's files."""
+    if config["face_dataset"] == "synthfaces":
+        return [paths.path("face_root", dataset="synthfaces")]
+    return celeba_files()
+
+
 def dataset_final_targets():
-    """The final targets of the datasets stage (prepared data the models train on, and the figures)."""
-    datasets = ["dsprites", config["face_dataset"]]
-    figures = ["results/figures/datasets/dsprites.png", "results/figures/datasets/synthfaces.png"]
-    return [f"results/data/{name}.h5" for name in datasets] + figures
+    """Prepared data the models train on (dSprites and the face dataset) and the two dataset figures."""
+    prepared = [paths.path("prepared", dataset=d) for d in ("dsprites", config["face_dataset"])]
+    return prepared + [paths.path("dataset_figure", dataset=d) for d in ("dsprites", "synthfaces")]

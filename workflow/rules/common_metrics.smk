@@ -1,21 +1,8 @@
-# Helper functions of the metrics stage (paths, targets, config look-ups).
-#
-#   results/metrics/{model}/{dataset}.json          flat {metric: value} of one model (joined into hparam_search.csv)
-#   results/metrics/{model}/{dataset}_details.json  per-factor MIG/SAP, MI and DCI importance matrices
-#   results/tables/disentanglement_{dataset}.csv    Romeo's Table 1 (mean +- sd over metrics.seeds)
-#   results/tables/svae_forced_dims_dsprites.csv    per-factor MIG of SVAE's forced dimensions
-#   results/figures/svae_traversals_dsprites.png    SVAE traversals, rows labelled by factor
-#   results/tables/linear_probe.csv                 Hejna et al. Table 1 on scikit-learn digits
-#   results/tables/semantic_directions.csv (+ results/figures/semantic_directions_dendrogram.png)
+# metrics stage: config look-ups and target lists (paths come from facebrain.paths).
 
 
 METRIC_COUNT_KEYS = ("batch_size", "num_train", "num_eval", "num_variance_estimate", "num_observations")
 """The `metrics:` entries that set the sample counts of every metric job."""
-
-
-def model_metrics_path(model, dataset):
-    """The flat metrics record of one model (the models stage joins it into hparam_search.csv)."""
-    return f"results/metrics/{model}/{dataset}.json"
 
 
 def seed_model(name, seed):
@@ -31,9 +18,7 @@ def table_models(dataset):
 
 def metrics_ground_truth(wildcards):
     """What the metrics of {dataset} sample from: the dSprites npz, or the prepared face data."""
-    if wildcards.dataset == "dsprites":
-        return dsprites_npz()
-    return f"results/data/{wildcards.dataset}.h5"
+    return paths.path("dsprites_npz") if wildcards.dataset == "dsprites" else paths.path("prepared", dataset=wildcards.dataset)
 
 
 def metrics_source(dataset):
@@ -56,26 +41,32 @@ def metric_counts():
 
 def disentanglement_inputs(wildcards):
     """Per-seed metric records of every row of the table of {dataset}."""
-    return [model_metrics_path(m, wildcards.dataset) for models in table_models(wildcards.dataset).values() for m in models]
+    return [paths.path("metrics", model=m, dataset=wildcards.dataset) for models in table_models(wildcards.dataset).values() for m in models]
 
 
 def disentanglement_rows(wildcards):
     """params of the table rule: {row label: [metric records]} of {dataset}."""
-    return {label: [model_metrics_path(m, wildcards.dataset) for m in models] for label, models in table_models(wildcards.dataset).items()}
+    return {label: [paths.path("metrics", model=m, dataset=wildcards.dataset) for m in models]
+            for label, models in table_models(wildcards.dataset).items()}
 
 
 def svae_details():
     """Metric details of every seed of the SVAE on dSprites."""
     name = config["metrics"]["svae_model"]
-    return [f"results/metrics/{seed_model(name, s)}/dsprites_details.json" for s in config["metrics"]["seeds"]]
+    return [paths.path("metric_details", model=seed_model(name, s), dataset="dsprites") for s in config["metrics"]["seeds"]]
+
+
+def svae_traversal_model():
+    """The SVAE whose forced dimensions are drawn: the first seed of `metrics.svae_model`."""
+    return seed_model(config["metrics"]["svae_model"], config["metrics"]["seeds"][0])
 
 
 def svae_traversal_inputs(wildcards):
-    name = seed_model(config["metrics"]["svae_model"], config["metrics"]["seeds"][0])
+    name = svae_traversal_model()
     return {
-        "model": model_path(name, "dsprites"),
-        "data": "results/data/dsprites.h5",
-        "details": f"results/metrics/{name}/dsprites_details.json",
+        "model": paths.path("model", model=name, dataset="dsprites"),
+        "data": paths.path("prepared", dataset="dsprites"),
+        "details": paths.path("metric_details", model=name, dataset="dsprites"),
     }
 
 
@@ -97,15 +88,14 @@ def linear_probe_settings():
 def semantic_inputs(wildcards):
     dataset = config["face_dataset"]
     return {
-        "latents": [latents_path(m, dataset) for m in config["metrics"]["semantic"]["models"]],
-        "data": f"results/data/{dataset}.h5",
+        "latents": [paths.path("latents", model=m, dataset=dataset) for m in config["metrics"]["semantic"]["models"]],
+        "data": paths.path("prepared", dataset=dataset),
     }
 
 
 def metrics_final_targets():
-    """The metrics stage's final targets (registered in metrics.smk)."""
-    targets = [f"results/tables/disentanglement_{d}.csv" for d in config["metrics"]["tables"]]
+    """The disentanglement tables of `metrics.tables`, SVAE's forced dimensions (with dSprites), the linear probe and the semantic directions."""
+    targets = [paths.path("disentanglement_table", dataset=d) for d in config["metrics"]["tables"]]
     if "dsprites" in config["metrics"]["tables"]:
-        targets += ["results/tables/svae_forced_dims_dsprites.csv", "results/figures/svae_traversals_dsprites.png"]
-    targets += ["results/tables/linear_probe.csv", "results/tables/semantic_directions.csv", "results/figures/semantic_directions_dendrogram.png"]
-    return targets
+        targets += [paths.path("svae_forced_dims_table"), paths.path("svae_traversals_figure")]
+    return targets + [paths.path(name) for name in ("linear_probe_table", "semantic_table", "semantic_dendrogram")]

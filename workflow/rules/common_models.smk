@@ -1,14 +1,11 @@
-# Helper functions of the models stage (paths, targets, config look-ups).
+# models stage: config look-ups and target lists (paths come from facebrain.paths).
 #
 # Models are named specs in `models:` (kind + hyper-parameters). Any name
 # resolves through `model_spec`, including NAME-seedN (NAME's spec with seed
 # N) and the names `train.grid` expands to, so other stages can ask for any
-# model (or seed replicate) by file name:
-#   results/models/{model}/{dataset}/model.pt            (+ train_log.tsv, evaluation.json)
-#   results/latents/{model}/{dataset}.h5                 (mu, logvar, ids)
-#   results/latents/{model}/{dataset}_dimension_labels.tsv
-# A training job's params carry only that model's spec and the train
-# settings, so editing one model reruns only its own downstream jobs.
+# model (or seed replicate) by its {model} entity. A training job's params
+# carry only that model's spec and the train settings, so editing one model
+# reruns only its own downstream jobs.
 
 import itertools
 import re
@@ -75,32 +72,6 @@ def spec_of_wildcards(wildcards):
     return model_spec(wildcards.model)
 
 
-def prepared_data(wildcards):
-    """The prepared dataset a model of {dataset} trains on / is encoded on."""
-    return f"results/data/{wildcards.dataset}.h5"
-
-
-def model_path(model, dataset):
-    return f"results/models/{model}/{dataset}/model.pt"
-
-
-def evaluation_path(model, dataset):
-    return f"results/models/{model}/{dataset}/evaluation.json"
-
-
-def latents_path(model, dataset):
-    return f"results/latents/{model}/{dataset}.h5"
-
-
-def dimension_labels_path(model, dataset):
-    return f"results/latents/{model}/{dataset}_dimension_labels.tsv"
-
-
-def model_of_wildcards(wildcards):
-    """The trained model.pt of {model} on {dataset}."""
-    return model_path(wildcards.model, wildcards.dataset)
-
-
 def trained_pairs():
     """(model, dataset) for every model of `train.models` on every dataset of `train.datasets`."""
     return [(m, d) for d in config["train"]["datasets"] for m in config["train"]["models"]]
@@ -119,37 +90,34 @@ def hparam_pairs():
     return grid_pairs() or [(m, d) for m, d in trained_pairs() if model_is_decodable(m) and model_spec(m)["kind"] != "pca"]
 
 
-def evaluations(pairs):
-    return [evaluation_path(m, d) for m, d in pairs]
+def pair_files(name, pairs):
+    """paths.path(name) of every (model, dataset) of ``pairs``."""
+    return [paths.path(name, model=m, dataset=d) for m, d in pairs]
+
+
+def reconstruction_pairs():
+    """(model, dataset) of every trained decodable model: the rows of reconstruction_loss.csv."""
+    return [(m, d) for m, d in trained_pairs() if model_is_decodable(m)]
 
 
 def reconstruction_inputs(wildcards):
-    """evaluation.json of every trained decodable model."""
-    return evaluations([(m, d) for m, d in trained_pairs() if model_is_decodable(m)])
+    return pair_files("evaluation", reconstruction_pairs())
+
+
+def reconstruction_datasets():
+    """params of the reconstruction table: the dataset of each of its evaluations."""
+    return [d for _, d in reconstruction_pairs()]
 
 
 def hparam_inputs(wildcards):
-    """evaluation.json of every hparam_search row."""
-    return evaluations(hparam_pairs())
-
-
-def hparam_metric_inputs(wildcards):
-    """Per-model disentanglement metrics joined into hparam_search.csv.
-
-    The metrics stage opts in by defining `model_metrics_path(model, dataset)`
-    (a one-row JSON {metric: value} per model) in common_metrics.smk.
-    """
-    path_of = globals().get("model_metrics_path")
-    return [path_of(m, d) for m, d in hparam_pairs()] if path_of else []
+    """evaluation.json and the metrics stage's per-model record of every hparam_search row."""
+    return {"evaluations": pair_files("evaluation", hparam_pairs()), "metrics": pair_files("metrics", hparam_pairs())}
 
 
 def correlation_inputs(wildcards):
     """Latents of every trained model and the prepared datasets they encode."""
     pairs = trained_pairs()
-    return {
-        "latents": [latents_path(m, d) for m, d in pairs],
-        "data": [f"results/data/{d}.h5" for _, d in pairs],
-    }
+    return {"latents": pair_files("latents", pairs), "data": [paths.path("prepared", dataset=d) for _, d in pairs]}
 
 
 def traversal_models():
@@ -159,13 +127,11 @@ def traversal_models():
 
 
 def models_final_targets():
-    """The models stage's final targets (registered in models.smk)."""
+    """Every trained model with its latents and dimension labels, the traversal figures and the model tables."""
     pairs = trained_pairs()
-    targets = [model_path(m, d) for m, d in pairs]
-    targets += [p for m, d in pairs for p in (latents_path(m, d), dimension_labels_path(m, d))]
-    targets += [f"results/figures/traversals/{m}_{d}.png" for d in config["train"]["datasets"] for m in traversal_models()]
-    targets += ["results/tables/reconstruction_loss.csv", "results/tables/hparam_search.csv", "results/tables/latent_factor_correlation.csv"]
-    return targets
+    targets = pair_files("model", pairs) + pair_files("latents", pairs) + pair_files("dimension_labels", pairs)
+    targets += pair_files("traversal_figure", [(m, d) for d in config["train"]["datasets"] for m in traversal_models()])
+    return targets + [paths.path(name) for name in ("reconstruction_table", "hparam_table", "latent_factor_table")]
 
 
 def hparam_specs():

@@ -1,15 +1,15 @@
 # datasets stage: input datasets in their real layouts (downloaded or
 # generated offline) and the prepared HDF5 files every model trains on.
-# Paths and config look-ups live in common_datasets.smk.
+# Paths: facebrain.paths; config look-ups and targets: common_datasets.smk.
 
 
 rule dsprites_npz:
     output:
-        DSPRITES_NPZ,
+        paths.path("dsprites_npz"),
     log:
-        log_path("dsprites_npz"),
+        paths.log("dsprites_npz"),
     benchmark:
-        benchmark_path("dsprites_npz")
+        paths.benchmark("dsprites_npz")
     params:
         source=dsprites_source_params(),
     threads: 1
@@ -24,11 +24,11 @@ rule dsprites_npz:
 
 rule synthfaces:
     output:
-        directory(face_root("synthfaces")),
+        directory(paths.path("face_root", dataset="synthfaces")),
     log:
-        log_path("synthfaces"),
+        paths.log("synthfaces"),
     benchmark:
-        benchmark_path("synthfaces")
+        paths.benchmark("synthfaces")
     params:
         synthfaces=synthfaces_params(),
         seed=config["seed"],
@@ -46,9 +46,9 @@ rule download_celeba:
     output:
         celeba_files(),
     log:
-        log_path("download_celeba"),
+        paths.log("download_celeba"),
     benchmark:
-        benchmark_path("download_celeba")
+        paths.benchmark("download_celeba")
     params:
         base_url=config["datasets"]["celeba"]["base_url"],
     threads: 1
@@ -63,13 +63,13 @@ rule download_celeba:
 
 rule prepare_dsprites:
     input:
-        dsprites_npz(),
+        paths.path("dsprites_npz"),
     output:
-        "results/data/dsprites.h5",
+        paths.path("prepared", dataset="dsprites"),
     log:
-        log_path("prepare_dsprites"),
+        paths.log("prepare_dsprites"),
     benchmark:
-        benchmark_path("prepare_dsprites")
+        paths.benchmark("prepare_dsprites")
     params:
         prepare=dataset_prepare_params("dsprites"),
     threads: 1
@@ -84,13 +84,13 @@ rule prepare_dsprites:
 
 rule prepare_synthfaces:
     input:
-        face_root("synthfaces"),
+        paths.path("face_root", dataset="synthfaces"),
     output:
-        "results/data/synthfaces.h5",
+        paths.path("prepared", dataset="synthfaces"),
     log:
-        log_path("prepare_synthfaces"),
+        paths.log("prepare_synthfaces"),
     benchmark:
-        benchmark_path("prepare_synthfaces")
+        paths.benchmark("prepare_synthfaces")
     params:
         prepare=dataset_prepare_params("synthfaces"),
         checksums={},
@@ -108,11 +108,11 @@ rule prepare_celeba:
     input:
         celeba_files(),
     output:
-        "results/data/celeba.h5",
+        paths.path("prepared", dataset="celeba"),
     log:
-        log_path("prepare_celeba"),
+        paths.log("prepare_celeba"),
     benchmark:
-        benchmark_path("prepare_celeba")
+        paths.benchmark("prepare_celeba")
     params:
         prepare=dataset_prepare_params("celeba"),
         checksums=celeba_annotation_md5(),
@@ -128,18 +128,18 @@ rule prepare_celeba:
 
 rule dsprites_figure:
     input:
-        dsprites_npz(),
+        paths.path("dsprites_npz"),
     output:
         report(
-            "results/figures/datasets/dsprites.png",
+            paths.path("dataset_figure", dataset="dsprites"),
             caption="../report/datasets_dsprites.rst",
             category="Datasets",
             subcategory="dSprites",
         ),
     log:
-        log_path("dsprites_figure"),
+        paths.log("dsprites_figure"),
     benchmark:
-        benchmark_path("dsprites_figure")
+        paths.benchmark("dsprites_figure")
     params:
         seed=config["seed"],
     threads: 1
@@ -154,18 +154,18 @@ rule dsprites_figure:
 
 rule synthfaces_figure:
     input:
-        face_root("synthfaces"),
+        paths.path("face_root", dataset="synthfaces"),
     output:
         report(
-            "results/figures/datasets/synthfaces.png",
+            paths.path("dataset_figure", dataset="synthfaces"),
             caption="../report/datasets_synthfaces.rst",
             category="Datasets",
             subcategory="SynthFaces",
         ),
     log:
-        log_path("synthfaces_figure"),
+        paths.log("synthfaces_figure"),
     benchmark:
-        benchmark_path("synthfaces_figure")
+        paths.benchmark("synthfaces_figure")
     threads: 1
     resources:
         mem_mb=1000,

@@ -1,20 +1,20 @@
 # encoding stage: per-subject encoding and decoding of fMRI responses with
 # model latents (Soulos & Isik 2020; VanRullen & Reddy 2019), Table 1, brain maps.
-# Paths and inputs come from common_encoding.smk.
+# Paths: facebrain.paths; config look-ups and targets: common_encoding.smk.
 
 
 rule encoding_localizer:
     input:
         fmri_subject_input,
     output:
-        brain_mask=localizer_file("brain_mask.nii.gz"),
-        zmap=localizer_file("zmap.nii.gz"),
-        mask=localizer_file("face_selective.nii.gz"),
-        summary=localizer_file("localizer.json"),
+        brain_mask=paths.path("brain_mask"),
+        zmap=paths.path("localizer_zmap"),
+        mask=paths.path("face_selective"),
+        summary=paths.path("localizer_summary"),
     log:
-        log_path("encoding_localizer", "{subject}"),
+        paths.log("encoding_localizer", "subject"),
     benchmark:
-        benchmark_path("encoding_localizer", "{subject}")
+        paths.benchmark("encoding_localizer", "subject")
     params:
         root=fmri_root(),
         reader=fmri_reader_options(),
@@ -36,11 +36,11 @@ rule encoding_stimulus_latents:
         fmri=fmri_subject_input,
         model=encoding_model_input,
     output:
-        encoding_file("stimulus_latents.h5"),
+        paths.path("stimulus_latents"),
     log:
-        log_path("encoding_stimulus_latents", "{subject}/{model}"),
+        paths.log("encoding_stimulus_latents", "subject", "model"),
     benchmark:
-        benchmark_path("encoding_stimulus_latents", "{subject}/{model}")
+        paths.benchmark("encoding_stimulus_latents", "subject", "model")
     params:
         root=fmri_root(),
         device=config["device"],
@@ -59,21 +59,20 @@ rule encoding_stimulus_latents:
 rule encoding_glm:
     input:
         fmri=fmri_subject_input,
-        latents=encoding_file("stimulus_latents.h5"),
-        brain_mask=localizer_file("brain_mask.nii.gz"),
+        latents=paths.path("stimulus_latents"),
+        brain_mask=paths.path("brain_mask"),
         audit=stimulus_audit_input,
     output:
-        glm=encoding_file("glm.h5"),
-        betas=encoding_file("betas.nii.gz"),
+        glm=paths.path("glm"),
+        betas=paths.path("betas"),
     log:
-        log_path("encoding_glm", "{subject}/{model}"),
+        paths.log("encoding_glm", "subject", "model"),
     benchmark:
-        benchmark_path("encoding_glm", "{subject}/{model}")
+        paths.benchmark("encoding_glm", "subject", "model")
     params:
         root=fmri_root(),
         reader=fmri_reader_options(),
         glm=encoding_config()["glm"],
-        exclude_leaked=config["fmri"]["exclude_leaked"],
     threads: 1
     resources:
         mem_mb=16000,
@@ -86,21 +85,21 @@ rule encoding_glm:
 
 rule encoding_accuracy:
     input:
-        glm=encoding_file("glm.h5"),
-        brain_mask=localizer_file("brain_mask.nii.gz"),
-        mask=localizer_file("face_selective.nii.gz"),
+        glm=paths.path("glm"),
+        brain_mask=paths.path("brain_mask"),
+        mask=paths.path("face_selective"),
     output:
-        h5=encoding_file("encoding.h5"),
-        summary=encoding_file("encoding.json"),
-        rho=encoding_file("rho.nii.gz"),
-        rho_fdr=encoding_file("rho_fdr.nii.gz"),
+        h5=paths.path("encoding"),
+        summary=paths.path("encoding_summary"),
+        rho=paths.path("rho"),
+        rho_fdr=paths.path("rho_fdr"),
     log:
-        log_path("encoding_accuracy", "{subject}/{model}"),
+        paths.log("encoding_accuracy", "subject", "model"),
     benchmark:
-        benchmark_path("encoding_accuracy", "{subject}/{model}")
+        paths.benchmark("encoding_accuracy", "subject", "model")
     params:
         n_permutations=encoding_config()["n_permutations"],
-        seed=encoding_seed(),
+        seed=config["seed"],
         reliability_threshold=encoding_config()["localizer"]["reliability_threshold"],
         fdr_alpha=encoding_config()["fdr_alpha"],
     threads: 1
@@ -115,22 +114,22 @@ rule encoding_accuracy:
 
 rule encoding_decoding:
     input:
-        glm=encoding_file("glm.h5"),
-        brain_mask=localizer_file("brain_mask.nii.gz"),
-        mask=localizer_file("face_selective.nii.gz"),
-        latents=encoding_file("stimulus_latents.h5"),
-        faces=face_data_input,
+        glm=paths.path("glm"),
+        brain_mask=paths.path("brain_mask"),
+        mask=paths.path("face_selective"),
+        latents=paths.path("stimulus_latents"),
+        faces=paths.path("prepared", dataset=config["face_dataset"]),
     output:
-        summary=encoding_file("decoding.json"),
-        h5=encoding_file("decoding.h5"),
+        summary=paths.path("decoding_summary"),
+        h5=paths.path("decoding"),
     log:
-        log_path("encoding_decoding", "{subject}/{model}"),
+        paths.log("encoding_decoding", "subject", "model"),
     benchmark:
-        benchmark_path("encoding_decoding", "{subject}/{model}")
+        paths.benchmark("encoding_decoding", "subject", "model")
     params:
         ridge=encoding_config()["decoding"]["ridge"],
         n_permutations=encoding_config()["n_permutations"],
-        seed=encoding_seed(),
+        seed=config["seed"],
         reliability_threshold=encoding_config()["localizer"]["reliability_threshold"],
     threads: 1
     resources:
@@ -143,15 +142,16 @@ rule encoding_decoding:
 
 
 rule encoding_table1:
+    """Table 1 (Soulos & Isik 2020). Cells: facebrain.encoding.accuracy.evaluate_encoding (rho and its permutation p, per subject x model in rule encoding_accuracy; this rule lays them out)."""
     input:
         table1_inputs,
     output:
-        csv=report("results/table1.csv", caption="../report/encoding_table1.rst", category="Soulos & Isik 2020", subcategory="Table 1"),
-        md=report("results/table1.md", caption="../report/encoding_table1.rst", category="Soulos & Isik 2020", subcategory="Table 1"),
+        csv=report(paths.path("table1"), caption="../report/encoding_table1.rst", category="Soulos & Isik 2020", subcategory="Table 1"),
+        md=report(paths.path("table1_md"), caption="../report/encoding_table1.rst", category="Soulos & Isik 2020", subcategory="Table 1"),
     log:
-        log_path("encoding_table1"),
+        paths.log("encoding_table1"),
     benchmark:
-        benchmark_path("encoding_table1")
+        paths.benchmark("encoding_table1")
     params:
         subjects=pair_subjects(),
         models=pair_models(),
@@ -166,14 +166,15 @@ rule encoding_table1:
 
 
 rule encoding_decoding_table:
+    """Decoding (VanRullen & Reddy 2019). Cells: facebrain.encoding.decoding.decode_subject (pairwise accuracy, p, gender accuracy per subject x model in rule encoding_decoding; "a - b" rows are differences)."""
     input:
         decoding_inputs,
     output:
-        report("results/tables/decoding.csv", caption="../report/encoding_decoding.rst", category="VanRullen & Reddy 2019", subcategory="Decoding"),
+        report(paths.path("decoding_table"), caption="../report/encoding_decoding.rst", category="VanRullen & Reddy 2019", subcategory="Decoding"),
     log:
-        log_path("encoding_decoding_table"),
+        paths.log("encoding_decoding_table"),
     benchmark:
-        benchmark_path("encoding_decoding_table")
+        paths.benchmark("encoding_decoding_table")
     params:
         subjects=pair_subjects(),
         models=pair_models(),
@@ -189,14 +190,15 @@ rule encoding_decoding_table:
 
 
 rule encoding_beta_overlap:
+    """Overlap of the beta maps of labelled dimensions. Cells: facebrain.encoding.tables.beta_overlap (Dice of the top voxels of each pair)."""
     input:
         unpack(beta_overlap_inputs),
     output:
-        report("results/tables/beta_overlap.csv", caption="../report/encoding_beta_overlap.rst", category="Soulos & Isik 2020", subcategory="Beta maps"),
+        report(paths.path("beta_overlap_table"), caption="../report/encoding_beta_overlap.rst", category="Soulos & Isik 2020", subcategory="Beta maps"),
     log:
-        log_path("encoding_beta_overlap"),
+        paths.log("encoding_beta_overlap"),
     benchmark:
-        benchmark_path("encoding_beta_overlap")
+        paths.benchmark("encoding_beta_overlap")
     params:
         subjects=pair_subjects(),
         models=pair_models(),
@@ -214,15 +216,15 @@ rule encoding_beta_overlap:
 
 rule encoding_rho_figure:
     input:
-        rho=encoding_file("rho.nii.gz"),
-        brain_mask=localizer_file("brain_mask.nii.gz"),
-        summary=encoding_file("encoding.json"),
+        rho=paths.path("rho"),
+        brain_mask=paths.path("brain_mask"),
+        summary=paths.path("encoding_summary"),
     output:
-        report("results/figures/{subject}/encoding_rho_{model}.png", caption="../report/encoding_rho_map.rst", category="Soulos & Isik 2020", subcategory="{subject}"),
+        report(paths.path("rho_figure"), caption="../report/encoding_rho_map.rst", category="Soulos & Isik 2020", subcategory=paths.bids(subject="{subject}")),
     log:
-        log_path("encoding_rho_figure", "{subject}/{model}"),
+        paths.log("encoding_rho_figure", "subject", "model"),
     benchmark:
-        benchmark_path("encoding_rho_figure", "{subject}/{model}")
+        paths.benchmark("encoding_rho_figure", "subject", "model")
     threads: 1
     resources:
         mem_mb=2000,
@@ -235,15 +237,15 @@ rule encoding_rho_figure:
 
 rule encoding_betas_figure:
     input:
-        betas=encoding_file("betas.nii.gz"),
-        mask=localizer_file("face_selective.nii.gz"),
+        betas=paths.path("betas"),
+        mask=paths.path("face_selective"),
         labels=encoding_labels_input,
     output:
-        report("results/figures/{subject}/betas_{model}.png", caption="../report/encoding_beta_maps.rst", category="Soulos & Isik 2020", subcategory="{subject}"),
+        report(paths.path("betas_figure"), caption="../report/encoding_beta_maps.rst", category="Soulos & Isik 2020", subcategory=paths.bids(subject="{subject}")),
     log:
-        log_path("encoding_betas_figure", "{subject}/{model}"),
+        paths.log("encoding_betas_figure", "subject", "model"),
     benchmark:
-        benchmark_path("encoding_betas_figure", "{subject}/{model}")
+        paths.benchmark("encoding_betas_figure", "subject", "model")
     params:
         min_abs_corr=encoding_config()["beta_maps"]["min_abs_corr"],
     threads: 1
@@ -260,14 +262,14 @@ rule encoding_reconstructions_figure:
     input:
         fmri=fmri_subject_input,
         model=encoding_model_input,
-        decoded=encoding_file("decoding.h5"),
-        latents=encoding_file("stimulus_latents.h5"),
+        decoded=paths.path("decoding"),
+        latents=paths.path("stimulus_latents"),
     output:
-        report("results/figures/{subject}/reconstructions_{model}.png", caption="../report/encoding_reconstructions.rst", category="VanRullen & Reddy 2019", subcategory="{subject}"),
+        report(paths.path("reconstructions_figure"), caption="../report/encoding_reconstructions.rst", category="VanRullen & Reddy 2019", subcategory=paths.bids(subject="{subject}")),
     log:
-        log_path("encoding_reconstructions_figure", "{subject}/{model}"),
+        paths.log("encoding_reconstructions_figure", "subject", "model"),
     benchmark:
-        benchmark_path("encoding_reconstructions_figure", "{subject}/{model}")
+        paths.benchmark("encoding_reconstructions_figure", "subject", "model")
     params:
         root=fmri_root(),
         device=config["device"],
@@ -284,15 +286,15 @@ rule encoding_reconstructions_figure:
 
 rule encoding_group_figures:
     input:
-        table1="results/table1.csv",
-        decoding="results/tables/decoding.csv",
+        table1=paths.path("table1"),
+        decoding=paths.path("decoding_table"),
     output:
-        rho=report("results/figures/encoding_rho_group.png", caption="../report/encoding_group.rst", category="Soulos & Isik 2020", subcategory="Group"),
-        decoding=report("results/figures/decoding_group.png", caption="../report/encoding_group.rst", category="VanRullen & Reddy 2019", subcategory="Group"),
+        rho=report(paths.path("rho_group_figure"), caption="../report/encoding_group.rst", category="Soulos & Isik 2020", subcategory="Group"),
+        decoding=report(paths.path("decoding_group_figure"), caption="../report/encoding_group.rst", category="VanRullen & Reddy 2019", subcategory="Group"),
     log:
-        log_path("encoding_group_figures"),
+        paths.log("encoding_group_figures"),
     benchmark:
-        benchmark_path("encoding_group_figures")
+        paths.benchmark("encoding_group_figures")
     threads: 1
     resources:
         mem_mb=2000,

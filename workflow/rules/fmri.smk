@@ -1,18 +1,18 @@
 # fmri stage: the fMRI dataset in ds001761's layout -- simulated with planted
 # truth (default) or downloaded from OpenNeuro -- and the stimulus audit.
-# Paths and config look-ups live in common_fmri.smk; the reader is
-# facebrain.fmri.reader.BidsFmriDataset.
+# Paths: facebrain.paths; config look-ups and targets: common_fmri.smk; the
+# reader is facebrain.fmri.reader.BidsFmriDataset.
 
 
 rule simulate_fmri:
     input:
         face_dataset_input,
     output:
-        directory(FMRI_SIM_ROOT),
+        directory(paths.path("fmri_simulated")),
     log:
-        log_path("simulate_fmri"),
+        paths.log("simulate_fmri"),
     benchmark:
-        benchmark_path("simulate_fmri")
+        paths.benchmark("simulate_fmri")
     params:
         sim=fmri_simulate_params(),
     threads: 1
@@ -27,13 +27,13 @@ rule simulate_fmri:
 
 rule download_fmri:
     output:
-        FMRI_DOWNLOAD_MANIFEST,
+        paths.path("fmri_manifest"),
     log:
-        log_path("download_fmri"),
+        paths.log("download_fmri"),
     benchmark:
-        benchmark_path("download_fmri")
+        paths.benchmark("download_fmri")
     params:
-        root=FMRI_DOWNLOAD_ROOT,
+        root=paths.path("fmri_downloaded"),
         download=fmri_download_params(),
     threads: 1
     resources:
@@ -46,19 +46,20 @@ rule download_fmri:
 
 
 rule fmri_stimulus_audit:
+    """Leaked test faces and images shown under two names, per subject. Cells: facebrain.fmri.audit.audit_subject."""
     input:
         fmri_subject_input,
     output:
         report(
-            "results/fmri/{subject}/stimulus_audit.tsv",
+            paths.path("stimulus_audit"),
             caption="../report/fmri_stimulus_audit.rst",
             category="fMRI data",
             subcategory="stimulus audit",
         ),
     log:
-        log_path("fmri_stimulus_audit", "{subject}"),
+        paths.log("fmri_stimulus_audit", "subject"),
     benchmark:
-        benchmark_path("fmri_stimulus_audit", "{subject}")
+        paths.benchmark("fmri_stimulus_audit", "subject")
     params:
         root=fmri_root(),
     threads: 1
@@ -76,15 +77,15 @@ rule fmri_overview_figure:
         fmri_subject_input,
     output:
         report(
-            "results/fmri/{subject}/overview.png",
+            paths.path("fmri_overview"),
             caption="../report/fmri_overview.rst",
             category="fMRI data",
             subcategory="design and planted truth",
         ),
     log:
-        log_path("fmri_overview_figure", "{subject}"),
+        paths.log("fmri_overview_figure", "subject"),
     benchmark:
-        benchmark_path("fmri_overview_figure", "{subject}")
+        paths.benchmark("fmri_overview_figure", "subject")
     params:
         root=fmri_root(),
     threads: 1

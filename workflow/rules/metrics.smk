@@ -1,19 +1,19 @@
 # metrics stage: disentanglement metrics of trained models and the tables of
 # Romeo (SVAE), Hejna et al. (linear probe) and Zheng et al. (semantic
-# directions). Paths and config look-ups live in common_metrics.smk.
+# directions). Paths: facebrain.paths; config look-ups and targets: common_metrics.smk.
 
 
 rule model_metrics:
     input:
-        model=model_of_wildcards,
+        model=paths.path("model"),
         ground_truth=metrics_ground_truth,
     output:
-        record="results/metrics/{model}/{dataset}.json",
-        details="results/metrics/{model}/{dataset}_details.json",
+        record=paths.path("metrics"),
+        details=paths.path("metric_details"),
     log:
-        log_path("model_metrics", "{model}/{dataset}"),
+        paths.log("model_metrics", "model", "dataset"),
     benchmark:
-        benchmark_path("model_metrics", "{model}/{dataset}")
+        paths.benchmark("model_metrics", "model", "dataset")
     params:
         counts=metric_counts(),
         source=metrics_source_of_wildcards,
@@ -29,19 +29,20 @@ rule model_metrics:
 
 
 rule disentanglement_table:
+    """Romeo 2023 Table 1. Cells: facebrain.metrics.evaluate.evaluate_model (each metric per model and seed, rule model_metrics; this rule gives mean and sd over seeds)."""
     input:
         disentanglement_inputs,
     output:
         report(
-            "results/tables/disentanglement_{dataset}.csv",
+            paths.path("disentanglement_table"),
             caption="../report/disentanglement_table.rst",
             category="Romeo 2023 (SVAE)",
             subcategory="Table 1",
         ),
     log:
-        log_path("disentanglement_table", "{dataset}"),
+        paths.log("disentanglement_table", "dataset"),
     benchmark:
-        benchmark_path("disentanglement_table", "{dataset}")
+        paths.benchmark("disentanglement_table", "dataset")
     params:
         rows=disentanglement_rows,
     threads: 1
@@ -55,19 +56,20 @@ rule disentanglement_table:
 
 
 rule svae_forced_dims:
+    """SVAE's forced dimensions per factor. Cells: facebrain.metrics.evaluate.forced_dimension_table (forced MIG from the mutual information of rule model_metrics)."""
     input:
         svae_details(),
     output:
         report(
-            "results/tables/svae_forced_dims_dsprites.csv",
+            paths.path("svae_forced_dims_table"),
             caption="../report/svae_forced_dims.rst",
             category="Romeo 2023 (SVAE)",
             subcategory="Forced dimensions",
         ),
     log:
-        log_path("svae_forced_dims"),
+        paths.log("svae_forced_dims"),
     benchmark:
-        benchmark_path("svae_forced_dims")
+        paths.benchmark("svae_forced_dims")
     threads: 1
     resources:
         mem_mb=1000,
@@ -83,16 +85,17 @@ rule svae_traversals:
         unpack(svae_traversal_inputs),
     output:
         report(
-            "results/figures/svae_traversals_dsprites.png",
+            paths.path("svae_traversals_figure"),
             caption="../report/svae_traversals.rst",
             category="Romeo 2023 (SVAE)",
             subcategory="Fig. 7 traversals",
         ),
     log:
-        log_path("svae_traversals"),
+        paths.log("svae_traversals"),
     benchmark:
-        benchmark_path("svae_traversals")
+        paths.benchmark("svae_traversals")
     params:
+        model=svae_traversal_model(),
         steps=config["metrics"]["traversal_steps"],
     threads: 1
     resources:
@@ -105,17 +108,18 @@ rule svae_traversals:
 
 
 rule linear_probe:
+    """Hejna et al. Table 1. Cells: facebrain.probes.digits.linear_probe_table (probe accuracy per model and digit variant)."""
     output:
         report(
-            "results/tables/linear_probe.csv",
+            paths.path("linear_probe_table"),
             caption="../report/linear_probe.rst",
             category="Hejna et al.",
             subcategory="Table 1 linear probe",
         ),
     log:
-        log_path("linear_probe"),
+        paths.log("linear_probe"),
     benchmark:
-        benchmark_path("linear_probe")
+        paths.benchmark("linear_probe")
     params:
         models=linear_probe_models(),
         settings=linear_probe_settings(),
@@ -132,25 +136,26 @@ rule linear_probe:
 
 
 rule semantic_directions:
+    """Zheng et al. 2021 directions vs semantics. Cells: facebrain.probes.semantic.semantic_directions (correlation of each closed-form direction with every factor)."""
     input:
         unpack(semantic_inputs),
     output:
         table=report(
-            "results/tables/semantic_directions.csv",
+            paths.path("semantic_table"),
             caption="../report/semantic_directions.rst",
             category="Zheng et al. 2021",
             subcategory="Semantic directions",
         ),
         figure=report(
-            "results/figures/semantic_directions_dendrogram.png",
+            paths.path("semantic_dendrogram"),
             caption="../report/semantic_directions_dendrogram.rst",
             category="Zheng et al. 2021",
             subcategory="Semantic directions",
         ),
     log:
-        log_path("semantic_directions"),
+        paths.log("semantic_directions"),
     benchmark:
-        benchmark_path("semantic_directions")
+        paths.benchmark("semantic_directions")
     params:
         models=config["metrics"]["semantic"]["models"],
         num_pairs=config["metrics"]["semantic"]["num_pairs"],

@@ -1,19 +1,20 @@
 # models stage: train every named model, cache its latents, label its
-# dimensions, draw traversals and the model tables. Paths and config look-ups
-# live in common_models.smk.
+# dimensions, draw traversals and the model tables.
+# Paths: facebrain.paths; config look-ups and targets: common_models.smk.
 
 
 rule train_model:
+    """Train one model on one dataset. Cells: facebrain.training.train_model (losses per logged step in train_log.tsv; test losses of facebrain.training.evaluate_model in evaluation.json)."""
     input:
-        data=prepared_data,
+        data=paths.path("prepared"),
     output:
-        model="results/models/{model}/{dataset}/model.pt",
-        log="results/models/{model}/{dataset}/train_log.tsv",
-        evaluation="results/models/{model}/{dataset}/evaluation.json",
+        model=paths.path("model"),
+        log=paths.path("train_log"),
+        evaluation=paths.path("evaluation"),
     log:
-        log_path("train_model", "{model}/{dataset}"),
+        paths.log("train_model", "model", "dataset"),
     benchmark:
-        benchmark_path("train_model", "{model}/{dataset}")
+        paths.benchmark("train_model", "model", "dataset")
     params:
         spec=spec_of_wildcards,
         train=train_settings,
@@ -30,21 +31,22 @@ rule train_model:
 
 
 rule encode_latents:
+    """Latents of every image, and dimension labels. Cells: facebrain.dimension_labels.label_dimensions (best factor and abs. correlation per dimension, test images)."""
     input:
-        model=model_of_wildcards,
-        data=prepared_data,
+        model=paths.path("model"),
+        data=paths.path("prepared"),
     output:
-        latents="results/latents/{model}/{dataset}.h5",
+        latents=paths.path("latents"),
         labels=report(
-            "results/latents/{model}/{dataset}_dimension_labels.tsv",
+            paths.path("dimension_labels"),
             caption="../report/dimension_labels.rst",
             category="Models",
             subcategory="Dimension labels",
         ),
     log:
-        log_path("encode_latents", "{model}/{dataset}"),
+        paths.log("encode_latents", "model", "dataset"),
     benchmark:
-        benchmark_path("encode_latents", "{model}/{dataset}")
+        paths.benchmark("encode_latents", "model", "dataset")
     threads: 1
     resources:
         mem_mb=8000,
@@ -58,21 +60,21 @@ rule encode_latents:
 
 rule traversal_figure:
     input:
-        model=model_of_wildcards,
-        data=prepared_data,
-        latents="results/latents/{model}/{dataset}.h5",
-        labels="results/latents/{model}/{dataset}_dimension_labels.tsv",
+        model=paths.path("model"),
+        data=paths.path("prepared"),
+        latents=paths.path("latents"),
+        labels=paths.path("dimension_labels"),
     output:
         report(
-            "results/figures/traversals/{model}_{dataset}.png",
+            paths.path("traversal_figure"),
             caption="../report/traversals.rst",
             category="Models",
             subcategory="Latent traversals",
         ),
     log:
-        log_path("traversal_figure", "{model}_{dataset}"),
+        paths.log("traversal_figure", "model", "dataset"),
     benchmark:
-        benchmark_path("traversal_figure", "{model}_{dataset}")
+        paths.benchmark("traversal_figure", "model", "dataset")
     params:
         dims=config["train"]["traversal_dims"],
         steps=config["train"]["traversal_steps"],
@@ -87,19 +89,22 @@ rule traversal_figure:
 
 
 rule reconstruction_table:
+    """Test reconstruction loss, KL and TC per trained model. Cells: facebrain.training.evaluate_model (run by train_model; this rule lists them)."""
     input:
         reconstruction_inputs,
     output:
         report(
-            "results/tables/reconstruction_loss.csv",
+            paths.path("reconstruction_table"),
             caption="../report/reconstruction_loss.rst",
             category="Models",
             subcategory="Tables",
         ),
     log:
-        log_path("reconstruction_table"),
+        paths.log("reconstruction_table"),
     benchmark:
-        benchmark_path("reconstruction_table")
+        paths.benchmark("reconstruction_table")
+    params:
+        datasets=reconstruction_datasets(),
     threads: 1
     resources:
         mem_mb=1000,
@@ -111,20 +116,20 @@ rule reconstruction_table:
 
 
 rule hparam_table:
+    """The hyper-parameter search. Cells: facebrain.training.evaluate_model (losses, run by train_model); facebrain.metrics.evaluate.evaluate_model (disentanglement scores, rule model_metrics); hyper-parameters from the config."""
     input:
-        evaluations=hparam_inputs,
-        metrics=hparam_metric_inputs,
+        unpack(hparam_inputs),
     output:
         report(
-            "results/tables/hparam_search.csv",
+            paths.path("hparam_table"),
             caption="../report/hparam_search.rst",
             category="Models",
             subcategory="Tables",
         ),
     log:
-        log_path("hparam_table"),
+        paths.log("hparam_table"),
     benchmark:
-        benchmark_path("hparam_table")
+        paths.benchmark("hparam_table")
     params:
         specs=hparam_specs(),
     threads: 1
@@ -138,19 +143,20 @@ rule hparam_table:
 
 
 rule latent_factor_correlation:
+    """Latents vs known factors per model. Cells: facebrain.dimension_labels.latent_factor_correlation (MCC, best correlation per factor)."""
     input:
         unpack(correlation_inputs),
     output:
         report(
-            "results/tables/latent_factor_correlation.csv",
+            paths.path("latent_factor_table"),
             caption="../report/latent_factor_correlation.rst",
             category="Models",
             subcategory="Tables",
         ),
     log:
-        log_path("latent_factor_correlation"),
+        paths.log("latent_factor_correlation"),
     benchmark:
-        benchmark_path("latent_factor_correlation")
+        paths.benchmark("latent_factor_correlation")
     params:
         pairs=trained_pairs(),
     threads: 1

@@ -4,11 +4,11 @@
 
 rule environment:
     output:
-        report(ENVIRONMENT_JSON, caption="../report/environment.rst", category="Provenance", subcategory="Job environment"),
+        report(paths.path("environment"), caption="../report/environment.rst", category="Provenance", subcategory="Job environment"),
     log:
-        log_path("environment"),
+        paths.log("environment"),
     benchmark:
-        benchmark_path("environment")
+        paths.benchmark("environment")
     params:
         device=config["device"],
     threads: 1
@@ -26,11 +26,11 @@ rule collect_provenance:
     input:
         provenance_sources,
     output:
-        report(PROVENANCE_JSON, caption="../report/provenance.rst", category="Provenance", subcategory="Output records"),
+        report(paths.path("provenance"), caption="../report/provenance.rst", category="Provenance", subcategory="Output records"),
     log:
-        log_path("collect_provenance"),
+        paths.log("collect_provenance"),
     benchmark:
-        benchmark_path("collect_provenance")
+        paths.benchmark("collect_provenance")
     threads: 1
     resources:
         mem_mb=1000,
@@ -41,4 +41,4 @@ rule collect_provenance:
         "../scripts/collect_provenance.py"
 
 
-register_final_targets("provenance", [PROVENANCE_JSON])
+register_final_targets("provenance", [paths.path("provenance")])

@@ -3,10 +3,4 @@ from pathlib import Path
 from facebrain.datasets.celeba import download_celeba
 from facebrain.pipeline import run_step
 
-run_step(
-    snakemake,
-    download_celeba,
-    root=Path(snakemake.output[0]).parent,
-    base_url=snakemake.params.base_url,
-    files=[Path(p).name for p in snakemake.output],
-)
+run_step(snakemake, download_celeba, root=Path(snakemake.output[0]).parent, base_url=snakemake.params.base_url)

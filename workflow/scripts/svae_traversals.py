@@ -8,5 +8,7 @@ run_step(
     data=snakemake.input.data,
     details=snakemake.input.details,
     out=snakemake.output[0],
+    model_name=snakemake.params.model,
+    dataset="dsprites",
     steps=snakemake.params.steps,
 )

@@ -9,6 +9,8 @@ run_step(
     latents=snakemake.input.latents,
     labels=snakemake.input.labels,
     out=snakemake.output[0],
+    model_name=snakemake.wildcards.model,
+    dataset=snakemake.wildcards.dataset,
     dims=snakemake.params.dims,
     steps=snakemake.params.steps,
 )

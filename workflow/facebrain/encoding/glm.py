@@ -293,7 +293,7 @@ def fit_subject_glm(
     excluded: set[str] = set()
     for path in audit:
         excluded |= set(leaked_stimuli(path))
-    runs = BidsFmriDataset(bids_root, **(reader_options or {})).runs(subject.removeprefix("sub-"), "faces")
+    runs = BidsFmriDataset(bids_root, **(reader_options or {})).runs(subject, "faces")
     latents, _ = read_stimulus_latents(latents_h5)
     mask_img = nib.load(str(brain_mask_nii))
     fit = fit_encoding_glm(runs, np.asarray(mask_img.dataobj) > 0, latents, excluded, hrf_model, high_pass, voxel_chunk)

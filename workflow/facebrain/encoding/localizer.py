@@ -17,6 +17,7 @@ from scipy.stats import norm
 
 from facebrain.errors import DataError
 from facebrain.io import write_json
+from facebrain.paths import bids
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def localize_subject(
     Parameters
     ----------
     bids_root : BIDS dataset root with fMRIPrep derivatives (contract 3).
-    subject : 'sub-02' or '02'.
+    subject : label ('02').
     out_brain_mask : the analysis mask: in a volume space a NIfTI, the intersection of the brain
         masks of all task-faces and task-loc runs; on fsaverage5 two GIFTIs (hemi-L, hemi-R), the
         cortex without the medial wall (:mod:`facebrain.fmri.spaces` names a map by its file(s)).
@@ -112,23 +113,23 @@ def localize_subject(
     from facebrain.fmri.spaces import SpaceMask, image_values, is_surface, save_map, surface_mask
 
     data = BidsFmriDataset(bids_root, **(reader_options or {}))
-    sub = subject.removeprefix("sub-")
-    loc_runs = data.runs(sub, "loc")
-    face_runs = data.runs(sub, "faces")
+    sub = bids(subject=subject)
+    loc_runs = data.runs(subject, "loc")
+    face_runs = data.runs(subject, "faces")
     if is_surface(data.space):
         mask = surface_mask()
     else:
         mask_img = brain_mask([r.mask for r in loc_runs + face_runs])
         mask = SpaceMask(data.space, np.asarray(mask_img.dataobj) > 0, mask_img.affine)
-    log.info("sub-%s: localizer over %d runs, %s mask of %d elements", sub, len(loc_runs), data.space, mask.n_elements)
+    log.info("%s: localizer over %d runs, %s mask of %d elements", sub, len(loc_runs), data.space, mask.n_elements)
     zmap = localizer_zmap(loc_runs, mask, hrf_model, high_pass, noise_model)
     selective = image_values(face_selective_mask(zmap, p_threshold)).astype(np.uint8)
     n_voxels = int(selective.sum())
     if n_voxels == 0:
-        log.warning("sub-%s: no voxel passes faces > objects at p < %g", sub, p_threshold)
+        log.warning("%s: no voxel passes faces > objects at p < %g", sub, p_threshold)
     save_map(mask.inside.astype(np.uint8), mask, out_brain_mask, provenance, intent="NIFTI_INTENT_NONE")
     save_map(image_values(zmap), mask, out_zmap, provenance, intent="NIFTI_INTENT_ZSCORE")
     save_map(selective, mask, out_mask, provenance, intent="NIFTI_INTENT_NONE")
-    write_json(out_json, {"subject": f"sub-{sub}", "space": data.space, "n_voxels": n_voxels, "p_threshold": p_threshold,
+    write_json(out_json, {"subject": sub, "space": data.space, "n_voxels": n_voxels, "p_threshold": p_threshold,
                           "z_threshold": float(norm.isf(p_threshold)), "n_runs": len(loc_runs)})
     return n_voxels

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from facebrain.errors import DataError
+from facebrain.paths import bids
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +27,12 @@ def subject_stimuli(bids_root: str | Path, subject: str) -> tuple[list[str], lis
 
     data = BidsFmriDataset(bids_root)
     found: dict[str, tuple[str, str]] = {}
-    for run in data.runs(subject.removeprefix("sub-"), "faces"):
+    for run in data.runs(subject, "faces"):
         faces = run.events[run.events.trial_type.isin(["train_face", "test_face"])]
         for ev in faces.itertuples(index=False):
             found.setdefault(ev.stim_name, (ev.face_id, ev.stim_file))
     if not found:
-        raise DataError(bids_root, f"{subject}: no face stimuli in the task-faces events")
+        raise DataError(bids_root, f"{bids(subject=subject)}: no face stimuli in the task-faces events")
     names = sorted(found)
     return names, [found[n][0] for n in names], [data.stimulus_path(found[n][1]) for n in names]
 
@@ -66,7 +67,7 @@ def encode_subject_stimuli(
                 images[i] = preprocess_face(img.convert("RGB"))
         except OSError as exc:
             raise DataError(path, f"cannot read stimulus image: {exc}") from exc
-    log.info("%s: encoding %d stimuli with %s", subject, len(names), model_path)
+    log.info("%s: encoding %d stimuli with %s", bids(subject=subject), len(names), model_path)
     mu, logvar = encode_images(model_path, images, face_ids, device=device, batch_size=batch_size)
     write_h5(out_h5, {"mu": np.asarray(mu, np.float32), "logvar": np.asarray(logvar, np.float32), "ids": np.asarray(names, dtype=object), "face_ids": np.asarray(face_ids, dtype=object)}, attrs=provenance)
     return mu

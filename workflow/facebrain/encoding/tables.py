@@ -13,6 +13,7 @@ import pandas as pd
 
 from facebrain.errors import DataError
 from facebrain.io import write_table, write_text
+from facebrain.paths import bids
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,10 @@ def stars(p: float) -> str:
 
 
 def collect(summaries: Sequence[str | Path], subjects: Sequence[str], models: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
-    """One row per (subject, model) with ``columns`` taken from each summary JSON (same order as ``summaries``)."""
+    """One row per (subject, model) with ``columns`` taken from each summary JSON (same order as ``summaries``).
+
+    ``subjects`` are labels ('01'); the table's ``subject`` column names them as BIDS does ('sub-01').
+    """
     if not len(summaries) == len(subjects) == len(models):
         raise ValueError("summaries, subjects and models must have the same length")
     rows = []
@@ -40,7 +44,7 @@ def collect(summaries: Sequence[str | Path], subjects: Sequence[str], models: Se
         missing = [c for c in columns if c not in summary]
         if missing:
             raise DataError(path, f"summary lacks {missing}")
-        rows.append({"subject": subject, "model": model, **{c: summary[c] for c in columns}})
+        rows.append({"subject": bids(subject=subject), "model": model, **{c: summary[c] for c in columns}})
     return pd.DataFrame(rows)
 
 
@@ -171,7 +175,7 @@ def write_beta_overlap(
         glm = read_glm(glm_h5)
         keep = selected_voxels(nib.load(str(mask)), nib.load(str(sel)), glm["split_half_r"], reliability_threshold)
         frame = beta_overlap(glm["W"][:, keep], labelled_dimensions(lab, min_abs_corr), top_fraction)
-        frames.append(frame.assign(subject=subject, model=model))
+        frames.append(frame.assign(subject=bids(subject=subject), model=model))
     columns = ["subject", "model", "factor_a", "dim_a", "factor_b", "dim_b", "dice", "n_top"]
     table = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
     log.info("beta overlap: %d pairs of labelled dimensions over %d subject x model fits", len(table), len(frames))

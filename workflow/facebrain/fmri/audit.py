@@ -30,6 +30,7 @@ import pandas as pd
 
 from facebrain.errors import DataError
 from facebrain.io import write_table
+from facebrain.paths import bids
 
 AUDIT_COLUMNS = ("subject", "problem", "stim_name", "trial_type", "face_id", "same_image_as", "n_trials", "runs")
 FACE_TRIALS = ("train_face", "test_face")
@@ -41,7 +42,7 @@ def audit_subject(bids_root: str | Path, subject: str) -> pd.DataFrame:
     Parameters
     ----------
     bids_root : BIDS root in ds001761's layout (see :class:`facebrain.fmri.reader.BidsFmriDataset`).
-    subject : '01' or 'sub-01'.
+    subject : label ('01').
 
     Returns
     -------
@@ -56,9 +57,8 @@ def audit_subject(bids_root: str | Path, subject: str) -> pd.DataFrame:
     from facebrain.fmri.reader import BidsFmriDataset
 
     data = BidsFmriDataset(bids_root)
-    sub = subject.removeprefix("sub-")
     trials = []
-    for run in data.runs(sub, "faces"):
+    for run in data.runs(subject, "faces"):
         ev = run.events[run.events.trial_type.isin(FACE_TRIALS)]
         trials.append(ev.assign(run=f"ses-{run.session}_run-{run.run:02d}"))
     table = pd.concat(trials, ignore_index=True) if trials else pd.DataFrame(columns=["stim_name", "trial_type", "face_id", "stim_file", "run"])
@@ -74,7 +74,7 @@ def audit_subject(bids_root: str | Path, subject: str) -> pd.DataFrame:
         tests = sorted(n for n in names if "test_face" in kinds[n])
         for name in names:
             row = stimuli.loc[name]
-            base = {"subject": f"sub-{sub}", "stim_name": name, "face_id": row.face_id, "n_trials": int(row.n_trials), "runs": row.runs}
+            base = {"subject": bids(subject=subject), "stim_name": name, "face_id": row.face_id, "n_trials": int(row.n_trials), "runs": row.runs}
             if len(names) > 1:
                 others = [n for n in names if n != name]
                 rows.append({**base, "problem": "two_names", "trial_type": _kind_label(kinds[name]), "same_image_as": ";".join(others)})

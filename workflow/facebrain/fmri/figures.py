@@ -8,6 +8,7 @@ import numpy as np
 
 from facebrain.errors import DataError
 from facebrain.fmri import layout
+from facebrain.paths import bids
 
 
 TRIAL_ROWS = ("train_face", "test_face", "fix", "img")
@@ -23,7 +24,7 @@ def plot_fmri_overview(bids_root: str | Path, subject: str, out: str | Path) -> 
     Parameters
     ----------
     bids_root : dataset root (``resources/simfmri`` or ``resources/ds001761``).
-    subject : 'sub-01' or '01'.
+    subject : label ('01').
     out : the PNG to write.
     """
     from facebrain.plotting import pyplot, save_figure
@@ -34,10 +35,9 @@ def plot_fmri_overview(bids_root: str | Path, subject: str, out: str | Path) -> 
     from facebrain.fmri.reader import BidsFmriDataset
 
     data = BidsFmriDataset(bids_root)
-    sub = subject.removeprefix("sub-")
-    faces = data.runs(sub, "faces")
+    faces = data.runs(subject, "faces")
     run = next((r for r in faces if (r.events.trial_type == "test_face").any()), faces[0])
-    truth = Path(bids_root) / layout.truth_file(sub, "tuning", "weights")
+    truth = Path(bids_root) / layout.truth_file(subject, "tuning", "weights")
     maps = _planted_slices(truth) if truth.is_file() else None
     n_maps = 0 if maps is None else maps[0].shape[-1] + 1
     fig = plt.figure(figsize=(max(12, 3.4 * n_maps), 9 if maps is not None else 5), constrained_layout=True)
@@ -58,12 +58,12 @@ def plot_fmri_overview(bids_root: str | Path, subject: str, out: str | Path) -> 
     ax.set_yticks(range(len(TRIAL_ROWS)), TRIAL_ROWS)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("trial type")
-    ax.set_title(f"sub-{sub} ses-{run.session} task-faces run-{run.run:02d}: {int(face.sum())} face trials, TR {run.tr:g} s")
+    ax.set_title(f"{bids(subject=subject, session=run.session, task='faces', run=run.run)}: {int(face.sum())} face trials, TR {run.tr:g} s")
     ax.legend(loc="upper right", fontsize=8)
 
     ax = fig.add_subplot(grid[1, :])
     try:
-        loc = data.runs(sub, "loc")[0]
+        loc = data.runs(subject, "loc")[0]
     except DataError:  # a subject without localizer runs: say so in the panel
         ax.text(0.5, 0.5, "no task-loc run", ha="center", va="center", transform=ax.transAxes)
     else:

@@ -170,7 +170,8 @@ def forced_dimension_table(details: Sequence[str | Path], out: str | Path) -> No
     write_table(out, summary)
 
 
-def forced_traversals(model: str | Path, data: str | Path, details: str | Path, out: str | Path, steps: int = 7, span: float = 2.5) -> None:
+def forced_traversals(model: str | Path, data: str | Path, details: str | Path, out: str | Path, *, model_name: str, dataset: str, steps: int = 7,
+                      span: float = 2.5) -> None:
     """SVAE traversals (Romeo Fig. 7): one row per forced dimension, labelled by its factor.
 
     Parameters
@@ -179,6 +180,7 @@ def forced_traversals(model: str | Path, data: str | Path, details: str | Path, 
     data : the prepared data set (the input is its first test image).
     details : the model's metrics details (row labels carry each forced dimension's MIG with its factor).
     out : PNG path.
+    model_name, dataset : the model's name and its dataset (the title).
     steps : columns, evenly spaced over [-span, span] prior standard deviations around the input's code.
     span : half-width of the traversal (prior s.d.).
     """
@@ -214,7 +216,7 @@ def forced_traversals(model: str | Path, data: str | Path, details: str | Path, 
             if r == 0:
                 ax.set_title("input" if c == 0 else f"{values[c - 1]:+.1f}", fontsize=8)
         axes[r, 0].set_ylabel(f"z{d}: {names[d]}\nMI/H={mi[d, r] / entropy[r]:.2f}", fontsize=8, rotation=0, ha="right", va="center")
-    fig.suptitle(f"SVAE forced dimensions: {Path(model).parent.parent.name} on {Path(data).stem}", fontsize=10)
+    fig.suptitle(f"SVAE forced dimensions: {model_name} on {dataset}", fontsize=10)
     fig.supxlabel("value of the forced dimension (prior s.d.)", fontsize=8)
     fig.tight_layout()
     save_figure(fig, out, dpi=100)
