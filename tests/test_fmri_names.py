@@ -11,7 +11,7 @@ from facebrain.fmri.reader import BidsFmriDataset
 
 @pytest.fixture(scope="module")
 def real_runs(fixtures_dir):
-    """Every run of the real raw ds001761 (438 events files), as the reader lists them."""
+    """Every run of the real raw ds001761 (438 events files), as the reader lists them (volume space)."""
     data = BidsFmriDataset(fixtures_dir / "ds001761_text")
     return data, [run for subject in data.subjects() for task in layout.TASKS for run in data.runs(subject, task)]
 
@@ -30,7 +30,7 @@ def test_every_real_run_finds_the_derivatives_the_analysis_reads(real_runs, publ
     for run in runs:
         read = [run.bold, run.mask, run.confounds_path]  # the reader's own paths
         read += [data.root / f for f in layout.derivative_files(run.subject, run.session, run.task, run.run).values()]
-        read += [data.root / layout.surface_derivative_file(run.subject, run.session, run.task, run.run, hemi) for hemi in layout.HEMIS]
+        read += [data.root / f for f in layout.derivative_files(run.subject, run.session, run.task, run.run, layout.SURFACE_SPACE).values()]
         missing += [str(p) for p in read if str(p.relative_to(data.root / layout.FMRIPREP)) not in published]
     assert not missing, f"{len(missing)} derivative names not in the published list, e.g. {missing[:3]}"
 

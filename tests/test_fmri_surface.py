@@ -135,7 +135,7 @@ def test_planted_surface_maps_distinct_and_overlapping(sim):
 def test_localizer_finds_the_planted_patches(sim, tmp_path):
     root, _ = sim
     out = {name: [tmp_path / f"{name}_hemi-{h}.func.gii" for h in fsaverage.HEMIS] for name in ("brain", "z", "selective")}
-    n = localize_subject(root, "sub-01", out["brain"], out["z"], out["selective"], tmp_path / "localizer.json", reader_options={"space": "fsaverage5"})
+    n = localize_subject(root, "01", out["brain"], out["z"], out["selective"], tmp_path / "localizer.json", reader_options={"space": "fsaverage5"})
     found = spaces.read_mask(out["selective"]).inside
     truth = planted(root)[0].inside
     dice = 2 * (found & truth).sum() / (found.sum() + truth.sum())

@@ -38,7 +38,7 @@ def plot_fmri_overview(bids_root: str | Path, subject: str, out: str | Path) -> 
     faces = data.runs(subject, "faces")
     run = next((r for r in faces if (r.events.trial_type == "test_face").any()), faces[0])
     truth = Path(bids_root) / layout.truth_file(subject, "tuning", "weights")
-    maps = _planted_slices(truth) if truth.is_file() else None
+    maps = _planted_slices(truth, Path(bids_root) / layout.truth_file(subject, "faceregions", "mask")) if truth.is_file() else None
     n_maps = 0 if maps is None else maps[0].shape[-1] + 1
     fig = plt.figure(figsize=(max(12, 3.4 * n_maps), 9 if maps is not None else 5), constrained_layout=True)
     grid = fig.add_gridspec(3 if maps is not None else 2, max(n_maps, 1), height_ratios=[1.3, 0.5, 1.2][: 3 if maps is not None else 2])
@@ -93,7 +93,7 @@ def plot_fmri_overview(bids_root: str | Path, subject: str, out: str | Path) -> 
     save_figure(fig, out, dpi=110)
 
 
-def _planted_slices(path: Path):
+def _planted_slices(path: Path, regions_path: Path):
     """Axial maximum-intensity projections: tuning (X, Y, F), regions (X, Y), factor names, z range (mm)."""
     import json
 
@@ -101,7 +101,7 @@ def _planted_slices(path: Path):
 
     img = nib.load(str(path))
     tuning = np.asarray(img.dataobj, dtype=float)
-    regions = np.asarray(nib.load(str(path).replace("desc-tuning_weights", "desc-faceregions_mask")).dataobj) > 0
+    regions = np.asarray(nib.load(str(regions_path)).dataobj) > 0
     factors = json.loads((path.parent / "factors.json").read_text())
     z = [float((img.affine @ np.array([0, 0, k, 1]))[2]) for k in (0, tuning.shape[2] - 1)]
     return tuning.max(axis=2), regions.any(axis=2), factors, f"{z[0]:g} to {z[1]:g}"

@@ -42,6 +42,7 @@ from tqdm import tqdm
 from facebrain.errors import DataError
 from facebrain.fmri import design, fsaverage, layout, phantom, surface_phantom
 from facebrain.io import atomic_dir, write_json, write_table, write_text
+from facebrain.paths import bids
 
 log = logging.getLogger(__name__)
 
@@ -228,12 +229,12 @@ def simulate_dataset(
         for index, sub in enumerate(tqdm(design.subject_labels(sc.subjects), desc="simulated subjects", unit="subject")):
             rng = np.random.default_rng([seed, index])
             surface_rng = np.random.default_rng([seed, index, SURFACE_STREAM])
-            planted[f"sub-{sub}"] = _simulate_subject(
+            planted[bids(subject=sub)] = _simulate_subject(
                 tmp, images, sub, index, sc, rng, ids, z, male, list(factors), mode, tuning_gain, face_gain,
                 noise_sd, ar1, leaked_test_faces, duplicate_names, name_lines, provenance, surface_rng,
             )
         write_text(tmp / layout.IMAGE_NAMES, "\n".join(name_lines) + "\n")
-        write_json(tmp / "ground_truth" / "simulation.json", {
+        write_json(tmp / layout.GROUND_TRUTH / "simulation.json", {
             "settings": settings, "factor_mean": dict(zip(factors, mean)), "factor_sd": dict(zip(factors, sd)),
             "subjects": planted, "provenance": dict(provenance or {}),
         })
@@ -304,7 +305,7 @@ def _simulate_subject(root: Path, images: FaceImages, sub: str, index: int, sc: 
                 name_lines.append(f"{stim} {ids[face_of[name]]}")
             sessions.append((ses, "faces", r + 1, events, global_run))
 
-    for ses, task, run, events, _ in tqdm(sessions, desc=f"sub-{sub} runs", unit="run", leave=False):
+    for ses, task, run, events, _ in tqdm(sessions, desc=f"{bids(subject=sub)} runs", unit="run", leave=False):
         n_vol = design.run_volumes(events) if task == "faces" else int(len(events) * design.LOC_BLOCK / design.TR)
         design.write_events(events, root / layout.raw_file(sub, ses, task, run, "events", ".tsv"))
         write_json(root / layout.raw_file(sub, ses, task, run, "bold", ".json"), dict(_SIDECAR, TaskName=task))
@@ -531,7 +532,7 @@ def _write_dataset_files(root: Path, n_subjects: int, factors: Sequence[str], mo
         "ReferencesAndLinks": ["VanRullen, R., & Reddy, L. (2019). Reconstructing faces from fMRI patterns using deep generative neural networks. Communications Biology 2, 193."],
     })
     rng = np.random.default_rng(n_subjects)
-    participants = pd.DataFrame({"participant_id": [f"sub-{s}" for s in design.subject_labels(n_subjects)],
+    participants = pd.DataFrame({"participant_id": [bids(subject=s) for s in design.subject_labels(n_subjects)],
                                  "age": rng.integers(22, 45, n_subjects), "sex": ["m"] * n_subjects})
     write_table(root / "participants.tsv", participants)
     write_text(root / "README", "Simulated stand-in for OpenNeuro ds001761 written by facebrain.fmri.simulate: same layout,\n"
@@ -545,8 +546,8 @@ def _write_dataset_files(root: Path, n_subjects: int, factors: Sequence[str], mo
         "GeneratedBy": [{"Name": "facebrain.fmri.simulate", "Version": __version__}],
     })
     _write_fixation(root / layout.STIMULI / layout.FIXATION_STIM)
-    write_json(root / "ground_truth" / "factors.json", list(factors))
-    write_text(root / "ground_truth" / "README", _TRUTH_README.format(factors=", ".join(factors), mode=mode, scale=scale))
+    write_json(root / layout.GROUND_TRUTH / "factors.json", list(factors))
+    write_text(root / layout.GROUND_TRUTH / "README", _TRUTH_README.format(factors=", ".join(factors), mode=mode, scale=scale))
 
 
 def _write_fixation(path: Path) -> None:
