@@ -121,3 +121,24 @@ def test_set_threads_caps_torch_without_importing_it():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "1"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002], ids=["umask022", "umask002"])
+def test_atomic_outputs_get_the_mode_of_the_umask(tmp_path, umask):
+    import os
+    import stat
+
+    from facebrain.io import atomic_dir
+
+    old = os.umask(umask)
+    try:
+        write_json(tmp_path / "x.json", {"a": 1})
+        with atomic_dir(tmp_path / "folder") as tmp:
+            (tmp / "inner.txt").write_text("x")
+        plain = tmp_path / "plain.txt"
+        plain.write_text("x")
+    finally:
+        os.umask(old)
+    mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
+    assert mode(tmp_path / "x.json") == 0o666 & ~umask == mode(plain)
+    assert mode(tmp_path / "folder") == 0o777 & ~umask

@@ -2,7 +2,9 @@
 
 Every output is written to a temporary file next to its destination and
 renamed into place only when complete, so a failed or killed job never leaves
-a half-written file that looks finished.
+a half-written file that looks finished. Files and folders end with the mode
+a plain ``open()``/``mkdir()`` gives under the user's umask, not the private
+mode of the temporary.
 """
 
 from __future__ import annotations
@@ -17,6 +19,23 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+
+def current_umask() -> int:
+    """Return the process's file-mode creation mask (e.g. ``0o022``).
+
+    Read from ``/proc/self/status`` where available (no side effect);
+    elsewhere set and restored at once with ``os.umask``.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager
@@ -35,6 +54,9 @@ def atomic_path(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp", suffix=suffix, dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
+    # mkstemp creates 0600; give the file the mode open() would (group
+    # collaborators on a shared project folder read what the umask allows).
+    tmp_path.chmod(0o666 & ~current_umask())
     try:
         yield tmp_path
         os.replace(tmp_path, path)
@@ -53,6 +75,7 @@ def atomic_dir(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp", dir=path.parent))
+    tmp.chmod(0o777 & ~current_umask())  # mkdtemp creates 0700; mkdir's mode instead
     try:
         yield tmp
         if path.exists():
