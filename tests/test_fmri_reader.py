@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import numpy as np
@@ -131,3 +132,22 @@ def test_confounds_selection_fills_nans_and_names_missing_columns(tmp_path):
     table.drop(columns="csf").to_csv(path, sep="\t", index=False)
     with pytest.raises(DataError, match=r"missing confound column\(s\) \['csf'\]"):
         read_confounds(path)
+
+
+@pytest.mark.parametrize("column", ["onset", "duration", "trial_type", "stim_file"])
+def test_faces_events_missing_a_required_column_name_file_and_column(tmp_path, fixtures_dir, column):
+    root = tmp_path / "ds"
+    shutil.copytree(fixtures_dir / "ds001761_sample", root)
+    path = root / "sub-01/ses-03/func/sub-01_ses-03_task-faces_run-01_events.tsv"
+    raw = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    raw.drop(columns=[column]).to_csv(path, sep="\t", index=False)
+    message = re.escape(str(path)) + rf": missing events column\(s\) \['{column}'\]"
+    with pytest.raises(DataError, match=message):
+        read_events(path, task="faces")
+    with pytest.raises(DataError, match=message):
+        BidsFmriDataset(root).runs("01", "faces")[0].events
+
+
+def test_localizer_events_need_no_stim_file(fixtures_dir):
+    events = read_events(fixtures_dir / "ds001761_sample/sub-01/ses-01/func/sub-01_ses-01_task-loc_run-01_events.tsv", task="loc")
+    assert (events.stim_file == "").all()

@@ -53,6 +53,8 @@ DEFAULT_CONFOUNDS: tuple[str, ...] = (
 
 EVENT_COLUMNS = ("onset", "duration", "trial_type", "stim_file", "oneback", "stim_name", "face_id")
 _COLUMN_ALIASES = {"stimulus": "stim_file", "one_back": "oneback"}
+#: Columns an events file must have, per task (ds001761's faces runs name each trial's stimulus).
+REQUIRED_EVENT_COLUMNS = {"faces": ("onset", "duration", "trial_type", "stim_file"), "loc": ("onset", "duration", "trial_type")}
 _PLACEHOLDER_DIR = "placeholders"
 
 
@@ -92,7 +94,8 @@ def _normalise_stim(stim: str) -> str:
     return str(PurePosixPath(*parts)) if parts else ""
 
 
-def read_events(path: str | Path, image_names: dict[str, str] | None = None, image_names_path: str | Path = "") -> pd.DataFrame:
+def read_events(path: str | Path, image_names: dict[str, str] | None = None, image_names_path: str | Path = "",
+                task: str = "loc") -> pd.DataFrame:
     """Read and normalise one ``*_events.tsv`` of ds001761 (faces or localizer task).
 
     Parameters
@@ -101,6 +104,8 @@ def read_events(path: str | Path, image_names: dict[str, str] | None = None, ima
     image_names : stimulus path -> face id (from :func:`read_image_names`), or None
         when the dataset has no ``ImageNames2Celeba.txt`` (then ``face_id`` is '').
     image_names_path : the mapping's file, named in errors.
+    task : 'faces' or 'loc': the columns it must have (:data:`REQUIRED_EVENT_COLUMNS`; a
+        localizer file has no stim_file, which is then '').
 
     Returns
     -------
@@ -110,7 +115,7 @@ def read_events(path: str | Path, image_names: dict[str, str] | None = None, ima
     Raises
     ------
     DataError
-        on missing columns, non-numeric or negative onsets/durations, oneback
+        on a missing required column, non-numeric or negative onsets/durations, oneback
         values other than 0/1, or a face stimulus missing from ``image_names``.
     """
     path = Path(path)
@@ -119,7 +124,7 @@ def read_events(path: str | Path, image_names: dict[str, str] | None = None, ima
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
         raise DataError(path, f"cannot read events table: {err}") from err
     raw = raw.rename(columns={k: v for k, v in _COLUMN_ALIASES.items() if k in raw.columns and v not in raw.columns})
-    missing = [c for c in ("onset", "duration", "trial_type") if c not in raw.columns]
+    missing = [c for c in REQUIRED_EVENT_COLUMNS[task] if c not in raw.columns]
     if missing:
         raise DataError(path, f"missing events column(s) {missing}; found {list(raw.columns)}")
     events = pd.DataFrame(index=raw.index)
@@ -224,7 +229,7 @@ class FmriRun:
         if self.image_names_path:
             st = self.image_names_path.stat()
             names = _cached_image_names(self.image_names_path, st.st_mtime_ns, st.st_size)
-        return read_events(self.events_path, names, self.image_names_path or "")
+        return read_events(self.events_path, names, self.image_names_path or "", task=self.task)
 
     @functools.cached_property
     def confounds(self) -> pd.DataFrame:
