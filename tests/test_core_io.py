@@ -142,3 +142,23 @@ def test_atomic_outputs_get_the_mode_of_the_umask(tmp_path, umask):
     mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
     assert mode(tmp_path / "x.json") == 0o666 & ~umask == mode(plain)
     assert mode(tmp_path / "folder") == 0o777 & ~umask
+
+
+def test_truncated_nifti_and_gifti_are_named(tmp_path):
+    from facebrain.errors import DataError
+    from facebrain.nifti import gifti_image, load_gifti, load_nifti, save_gifti
+
+    rng = np.random.default_rng(0)
+    save_nifti(nib.Nifti1Image(rng.normal(size=(4, 4, 4, 20)).astype(np.float32), np.diag([2.0, 2.0, 2.0, 1.0])), tmp_path / "bold.nii.gz")
+    img = load_nifti(tmp_path / "bold.nii.gz", "BOLD image")
+    assert img.shape == (4, 4, 4, 20) and img.affine[0, 0] == 2.0 and isinstance(img.dataobj, np.ndarray)
+    save_gifti(gifti_image(rng.normal(size=(5, 642)), "CortexLeft"), tmp_path / "x_hemi-L.func.gii")
+    for name, read in (("bold.nii.gz", load_nifti), ("x_hemi-L.func.gii", load_gifti)):
+        data = (tmp_path / name).read_bytes()
+        cut = tmp_path / f"cut_{name}"
+        cut.write_bytes(data[: len(data) // 2])
+        with pytest.raises(DataError, match=rf"cut_{name}: cannot read") as err:
+            read(cut)
+        assert err.value.path == str(cut)
+    with pytest.raises(DataError, match="missing.nii.gz: cannot read brain mask"):
+        load_nifti(tmp_path / "missing.nii.gz", "brain mask")

@@ -137,7 +137,31 @@ def test_brain_mask_intersection_and_unmask(sim, tmp_path):
     assert back.shape == SHAPE + (2,) and back[other > 0][:, 1].tolist() == values[1].tolist()
 
 
-def test_localizer_recovers_planted_region(tmp_path):
+def truncated_copy(path: Path, dest: Path) -> Path:
+    """``dest``: the first half of ``path``'s bytes (a download or copy cut short)."""
+    data = path.read_bytes()
+    dest.write_bytes(data[: len(data) // 2])
+    return dest
+
+
+def test_truncated_bold_is_named_by_the_glm(sim, tmp_path):
+    runs = list(sim["runs"][:2])
+    bad = truncated_copy(runs[1].bold, tmp_path / "sub-01_task-faces_run-2_bold.nii.gz")
+    runs[1] = Run(bad, runs[1].mask, runs[1].events, runs[1].confounds)
+    with pytest.raises(DataError, match=r"run-2_bold.nii.gz: cannot read BOLD image: EOFError") as err:
+        fit_encoding_glm(runs, sim["mask"], sim["latents"])
+    assert err.value.path == str(bad)
+
+
+def test_truncated_brain_mask_is_named(sim, tmp_path):
+    bad = truncated_copy(sim["runs"][0].mask, tmp_path / "sub-01_desc-brain_mask.nii.gz")
+    with pytest.raises(DataError, match=r"brain_mask.nii.gz: cannot read brain mask") as err:
+        brain_mask([sim["runs"][0].mask, bad])
+    assert err.value.path == str(bad)
+
+
+def localizer_runs(tmp_path):
+    """Two task-loc runs of SHAPE with a planted face > object region; (runs, region)."""
     rng = np.random.default_rng(1)
     affine = np.diag([3.0, 3.0, 3.0, 1.0])
     region = np.zeros(SHAPE, bool)
@@ -152,10 +176,24 @@ def test_localizer_recovers_planted_region(tmp_path):
         y = 100 + 0.5 * rng.normal(size=(n_scans, region.size)) + np.outer(task["img"], region.ravel() * 2.0)
         nib.save(nib.Nifti1Image(y.T.reshape(SHAPE + (n_scans,)).astype(np.float32), affine), tmp_path / f"loc{r}.nii.gz")
         runs.append(Run(tmp_path / f"loc{r}.nii.gz", tmp_path / "mask.nii.gz", events, pd.DataFrame(index=range(n_scans))))
+    return runs, region
+
+
+def test_localizer_recovers_planted_region(tmp_path):
+    runs, region = localizer_runs(tmp_path)
     zmap = localizer_zmap(runs, nib.load(tmp_path / "mask.nii.gz"), noise_model="ols")
     found = np.asarray(face_selective_mask(zmap, 1e-4).dataobj) > 0
     dice = 2 * (found & region).sum() / (found.sum() + region.sum())
     assert dice > 0.7
+
+
+def test_truncated_bold_is_named_by_the_localizer(tmp_path):
+    runs, _ = localizer_runs(tmp_path)
+    bad = truncated_copy(runs[1].bold, tmp_path / "sub-01_task-loc_run-2_bold.nii.gz")
+    runs[1] = Run(bad, runs[1].mask, runs[1].events, runs[1].confounds)
+    with pytest.raises(DataError, match=r"task-loc_run-2_bold.nii.gz: cannot read localizer BOLD image: EOFError") as err:
+        localizer_zmap(runs, nib.load(tmp_path / "mask.nii.gz"), noise_model="ols")
+    assert err.value.path == str(bad)
 
 
 def test_decoding_identifies_faces_and_gender():

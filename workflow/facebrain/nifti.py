@@ -1,4 +1,11 @@
-"""Writing NIfTI and GIFTI images atomically with provenance."""
+"""Reading NIfTI and GIFTI images with errors that name the file; writing them atomically with provenance.
+
+Every reader of an image goes through :func:`load_nifti` or :func:`load_gifti`:
+nibabel reads only a NIfTI's header on ``load`` and the data later, so a
+truncated or corrupt file would otherwise fail far from its name (a bare
+``EOFError`` from gzip). These read everything at once and raise
+:class:`facebrain.errors.DataError` naming the file and the problem.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +15,69 @@ from typing import Any
 
 import numpy as np
 
+from facebrain.errors import DataError
 from facebrain.io import atomic_path
 from facebrain.provenance import add_gifti_provenance, add_nifti_provenance
+
+
+def load_nifti(path: str | Path, what: str = "NIfTI image", dtype=None):
+    """Read a NIfTI file's header and all its data.
+
+    Parameters
+    ----------
+    path : a ``.nii`` or ``.nii.gz`` file.
+    what : what the file is, for the error message ('BOLD image', 'brain mask', ...).
+    dtype : numpy dtype to read the data as (None: nibabel's, with the header's scaling applied).
+
+    Returns
+    -------
+    A nibabel image whose ``dataobj`` is the data in memory (same affine and header).
+
+    Raises
+    ------
+    DataError
+        naming ``path`` when it is missing, not a NIfTI, or truncated/corrupt (e.g. a gzip
+        stream that ends early).
+    """
+    import nibabel as nib
+
+    try:
+        img = nib.load(str(path))
+        data = np.asarray(img.dataobj, dtype=dtype)
+    except Exception as exc:  # nibabel, gzip and zlib raise many types for unreadable files
+        raise DataError(path, f"cannot read {what}: {type(exc).__name__}: {exc}") from exc
+    if not isinstance(img, nib.Nifti1Image):
+        raise DataError(path, f"{what} is a {type(img).__name__}, expected a NIfTI image")
+    return img.__class__(data, img.affine, img.header)
+
+
+def check_nifti(path: str | Path, what: str = "NIfTI image") -> None:
+    """Read ``path`` to the end and discard it; DataError naming the file if it cannot be read (:func:`load_nifti`)."""
+    load_nifti(path, what)
+
+
+def load_gifti(path: str | Path, what: str = "GIFTI image"):
+    """Read a GIFTI file (XML and every data array).
+
+    Returns
+    -------
+    the nibabel ``GiftiImage``.
+
+    Raises
+    ------
+    DataError
+        naming ``path`` when it is missing, truncated, not valid GIFTI XML, or has no data array.
+    """
+    import nibabel as nib
+
+    try:
+        img = nib.load(str(path))
+        arrays = [d.data for d in img.darrays] if isinstance(img, nib.gifti.GiftiImage) else []
+    except Exception as exc:  # nibabel, expat, base64 and zlib raise many types for unreadable files
+        raise DataError(path, f"cannot read {what}: {type(exc).__name__}: {exc}") from exc
+    if not arrays:
+        raise DataError(path, f"{what} is not a GIFTI image with data arrays")
+    return img
 
 
 def save_nifti(img, path: str | Path, provenance: Mapping[str, Any] | None = None) -> None:

@@ -120,7 +120,10 @@ def read_nifti_provenance(path: str | Path) -> dict[str, Any]:
     """Return the provenance record stored in a NIfTI file by :func:`add_nifti_provenance` ({} if none)."""
     import nibabel as nib
 
-    img = nib.load(str(path))
+    try:
+        img = nib.load(str(path))
+    except Exception as exc:  # nibabel raises many types for unreadable files
+        raise DataError(path, f"cannot read NIfTI header: {type(exc).__name__}: {exc}") from exc
     for ext in img.header.extensions:
         if ext.get_code() == NIFTI_EXTENSION_CODE:
             try:
@@ -141,9 +144,9 @@ def add_gifti_provenance(img, provenance: Mapping[str, Any]):
 
 def read_gifti_provenance(path: str | Path) -> dict[str, Any]:
     """Return the provenance record stored in a GIFTI file by :func:`add_gifti_provenance` ({} if none)."""
-    import nibabel as nib
+    from facebrain.nifti import load_gifti
 
-    text = nib.load(str(path)).meta.get(GIFTI_META_KEY)
+    text = load_gifti(path).meta.get(GIFTI_META_KEY)
     return json.loads(text) if text else {}
 
 

@@ -59,11 +59,11 @@ def load_selected_glm(glm_h5: str | Path, brain_mask_nii: str | Path, selective_
     (GLM fields (:func:`facebrain.encoding.glm.read_glm`), (V,) bool selected voxels
     (:func:`selected_voxels`), the brain-mask image). Raises DataError when no voxel is selected.
     """
-    import nibabel as nib
+    from facebrain.nifti import load_nifti
 
     glm = read_glm(glm_h5)
-    mask_img = nib.load(str(brain_mask_nii))
-    keep = selected_voxels(mask_img, nib.load(str(selective_nii)), glm["split_half_r"], reliability_threshold)
+    mask_img = load_nifti(brain_mask_nii, "brain mask")
+    keep = selected_voxels(mask_img, load_nifti(selective_nii, "face-selective mask"), glm["split_half_r"], reliability_threshold)
     if not keep.any():
         raise DataError(selective_nii, "no face-selective voxel left to analyse (check the localizer threshold and reliability filter)")
     return glm, keep, mask_img

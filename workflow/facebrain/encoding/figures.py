@@ -26,13 +26,13 @@ def _brain_outline(display, brain_mask) -> None:
 
 def plot_rho_map(rho_nii: str | Path, brain_mask_nii: str | Path, summary_json: str | Path, title: str, out_png: str | Path) -> None:
     """Paper Fig. 4: voxelwise Spearman rho in the face-selective voxels on axial slices, with a colour bar."""
-    import nibabel as nib
     from nilearn import plotting
 
     from facebrain.encoding.tables import read_summary, stars
+    from facebrain.nifti import load_nifti
 
     plt = pyplot()
-    rho, bg = nib.load(str(rho_nii)), nib.load(str(brain_mask_nii))
+    rho, bg = load_nifti(rho_nii, "rho map"), load_nifti(brain_mask_nii, "brain mask")
     summary = read_summary(summary_json)
     fig = plt.figure(figsize=(12, 3.2))
     vmax = max(float(np.abs(np.asarray(rho.dataobj)).max()), 1e-3)
@@ -52,13 +52,13 @@ def plot_beta_maps(betas_nii: str | Path, selective_nii: str | Path, labels_tsv:
     One row per labelled dimension (:func:`facebrain.encoding.tables.labelled_dimensions`),
     restricted to the face-selective voxels, axial slices, shared symmetric colour scale.
     """
-    import nibabel as nib
     from nilearn import image, plotting
 
     from facebrain.encoding.tables import labelled_dimensions
+    from facebrain.nifti import load_nifti
 
     plt = pyplot()
-    betas, selective = nib.load(str(betas_nii)), nib.load(str(selective_nii))
+    betas, selective = load_nifti(betas_nii, "beta map"), load_nifti(selective_nii, "face-selective mask")
     dims = labelled_dimensions(labels_tsv, min_abs_corr)
     inside = np.asarray(selective.dataobj) > 0
     data = np.asarray(betas.dataobj)

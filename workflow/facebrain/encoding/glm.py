@@ -67,16 +67,19 @@ class GlmFit:
 def brain_mask(mask_paths: Sequence[str | Path]):
     """Intersection of the runs' brain masks as a nibabel image (uint8, 1 inside).
 
-    Raises DataError when a mask's grid differs from the first one's or the intersection is empty.
+    Raises DataError when a mask cannot be read, its grid differs from the first one's or the
+    intersection is empty.
     """
     import nibabel as nib
 
+    from facebrain.nifti import load_nifti
+
     if not mask_paths:
         raise DataError("<brain masks>", "no runs, so no brain mask")
-    first = nib.load(str(mask_paths[0]))
+    first = load_nifti(mask_paths[0], "brain mask")
     inside = np.asarray(first.dataobj) > 0
     for path in mask_paths[1:]:
-        img = nib.load(str(path))
+        img = load_nifti(path, "brain mask")
         if img.shape[:3] != first.shape[:3] or not np.allclose(img.affine, first.affine, atol=1e-3):
             raise DataError(path, f"brain mask grid {img.shape[:3]} differs from {mask_paths[0]} {first.shape[:3]}")
         inside &= np.asarray(img.dataobj) > 0
@@ -283,19 +286,17 @@ def fit_subject_glm(
     :func:`facebrain.fmri.audit.leaked_stimuli`) are left out of the latent regressors.
     ``reader_options`` (``space``, ``confounds``) go to :class:`facebrain.fmri.reader.BidsFmriDataset`.
     """
-    import nibabel as nib
-
     from facebrain.fmri.audit import leaked_stimuli
     from facebrain.fmri.reader import BidsFmriDataset
     from facebrain.io import write_h5
-    from facebrain.nifti import save_nifti
+    from facebrain.nifti import load_nifti, save_nifti
 
     excluded: set[str] = set()
     for path in audit:
         excluded |= set(leaked_stimuli(path))
     runs = BidsFmriDataset(bids_root, **(reader_options or {})).runs(subject, "faces")
     latents, _ = read_stimulus_latents(latents_h5)
-    mask_img = nib.load(str(brain_mask_nii))
+    mask_img = load_nifti(brain_mask_nii, "brain mask")
     fit = fit_encoding_glm(runs, np.asarray(mask_img.dataobj) > 0, latents, excluded, hrf_model, high_pass, voxel_chunk)
     fields = {k: v for k, v in vars(fit).items() if k != "n_runs"}
     fields["columns"] = np.asarray(fit.columns, dtype=object)

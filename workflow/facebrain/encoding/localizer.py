@@ -59,8 +59,29 @@ def localizer_zmap(runs: Sequence[Any], mask_img, hrf_model: str = "glover", hig
         t_r=trs.pop(), mask_img=mask_img, hrf_model=hrf_model, drift_model="cosine", high_pass=high_pass,
         noise_model=noise_model, signal_scaling=0, smoothing_fwhm=None, minimize_memory=True,
     )
-    glm.fit([run_image(r) for r in runs], events=events, confounds=[r.confounds for r in runs])
+    try:
+        glm.fit([run_image(r) for r in runs], events=events, confounds=[r.confounds for r in runs])
+    except DataError:
+        raise
+    except Exception:
+        _name_unreadable_run(runs)
+        raise
     return glm.compute_contrast("face - object", stat_type="t", output_type="z_score")
+
+
+def _name_unreadable_run(runs: Sequence[Any]) -> None:
+    """After a failed fit: raise DataError naming the first run whose BOLD cannot be read to its end.
+
+    nilearn reads the runs' NIfTIs itself and fails on a truncated file with a bare
+    gzip/zlib error; reading each file again finds the culprit (a no-op when all are sound,
+    and the fit's own error then stands). Surface runs were already read by :func:`run_image`.
+    """
+    from facebrain.nifti import check_nifti
+
+    for run in runs:
+        files = tuple(getattr(run, "bold_files", ()) or (run.bold,))
+        if len(files) == 1:
+            check_nifti(files[0], "localizer BOLD image")
 
 
 def face_selective_mask(zmap, p_threshold: float = 1e-4):

@@ -165,15 +165,14 @@ def write_beta_overlap(
     The maps are taken over the voxels the encoding score uses (face-selective, and split-half
     reliable when ``reliability_threshold`` is set).
     """
-    import nibabel as nib
-
     from facebrain.encoding.accuracy import selected_voxels
     from facebrain.encoding.glm import read_glm
+    from facebrain.nifti import load_nifti
 
     frames = []
     for glm_h5, mask, sel, lab, subject, model in zip(glms, brain_masks, selective, labels, subjects, models, strict=True):
         glm = read_glm(glm_h5)
-        keep = selected_voxels(nib.load(str(mask)), nib.load(str(sel)), glm["split_half_r"], reliability_threshold)
+        keep = selected_voxels(load_nifti(mask, "brain mask"), load_nifti(sel, "face-selective mask"), glm["split_half_r"], reliability_threshold)
         frame = beta_overlap(glm["W"][:, keep], labelled_dimensions(lab, min_abs_corr), top_fraction)
         frames.append(frame.assign(subject=bids(subject=subject), model=model))
     columns = ["subject", "model", "factor_a", "dim_a", "factor_b", "dim_b", "dice", "n_top"]

@@ -97,11 +97,11 @@ def _planted_slices(path: Path, regions_path: Path):
     """Axial maximum-intensity projections: tuning (X, Y, F), regions (X, Y), factor names, z range (mm)."""
     import json
 
-    import nibabel as nib
+    from facebrain.nifti import load_nifti
 
-    img = nib.load(str(path))
-    tuning = np.asarray(img.dataobj, dtype=float)
-    regions = np.asarray(nib.load(str(regions_path)).dataobj) > 0
+    img = load_nifti(path, "planted tuning map", dtype=float)
+    tuning = np.asarray(img.dataobj)
+    regions = np.asarray(load_nifti(regions_path, "planted face regions").dataobj) > 0
     factors = json.loads((path.parent / "factors.json").read_text())
     z = [float((img.affine @ np.array([0, 0, k, 1]))[2]) for k in (0, tuning.shape[2] - 1)]
     return tuning.max(axis=2), regions.any(axis=2), factors, f"{z[0]:g} to {z[1]:g}"

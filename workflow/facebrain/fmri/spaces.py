@@ -48,17 +48,14 @@ def _paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
 def load_masked_bold(bold: str | Path, mask: np.ndarray) -> np.ndarray:
     """Load a 4D BOLD NIfTI and return its in-mask time series, (n_scans, V) float32.
 
-    Raises DataError if the image is not 4D or its grid does not match ``mask`` (3D bool).
+    Raises DataError if the file cannot be read to its end (truncated, corrupt), the image is
+    not 4D or its grid does not match ``mask`` (3D bool).
     """
-    import nibabel as nib
+    from facebrain.nifti import load_nifti
 
-    try:
-        img = nib.load(str(bold))
-    except Exception as exc:  # nibabel raises several types for unreadable files
-        raise DataError(bold, f"cannot read BOLD image: {exc}") from exc
-    if len(img.shape) != 4 or img.shape[:3] != mask.shape:
-        raise DataError(bold, f"BOLD shape {img.shape} does not match the brain mask grid {mask.shape} (expected 4D)")
-    data = np.asarray(img.dataobj, dtype=np.float32)
+    data = np.asarray(load_nifti(bold, "BOLD image", dtype=np.float32).dataobj)
+    if data.ndim != 4 or data.shape[:3] != mask.shape:
+        raise DataError(bold, f"BOLD shape {data.shape} does not match the brain mask grid {mask.shape} (expected 4D)")
     return np.ascontiguousarray(data[mask].T)
 
 
@@ -70,14 +67,9 @@ def read_gifti_arrays(path: str | Path, n_vertices: int = fsaverage.N_VERTICES) 
     DataError
         when the file cannot be read, holds no data array, or an array is not ``n_vertices`` long.
     """
-    import nibabel as nib
+    from facebrain.nifti import load_gifti
 
-    try:
-        img = nib.load(str(path))
-    except Exception as exc:  # nibabel raises several types for unreadable files
-        raise DataError(path, f"cannot read GIFTI: {exc}") from exc
-    if not isinstance(img, nib.gifti.GiftiImage) or not img.darrays:
-        raise DataError(path, "not a GIFTI image with data arrays")
+    img = load_gifti(path)
     shapes = {d.data.shape for d in img.darrays}
     if shapes != {(n_vertices,)}:
         raise DataError(path, f"data arrays of shape {sorted(shapes)}; expected ({n_vertices},) each (fsaverage5 has {n_vertices} vertices per hemisphere)")
@@ -193,15 +185,12 @@ def read_map(paths: str | Path | Sequence[str | Path]) -> tuple[np.ndarray, str,
     (values on the grid: (X, Y, Z[, n]) for a NIfTI, (n, 2 * 10242) for a GIFTI pair; the space;
     the NIfTI's affine or None).
     """
-    import nibabel as nib
+    from facebrain.nifti import load_nifti
 
     paths = _paths(paths)
     if len(paths) == 1 and paths[0].name.endswith((".nii", ".nii.gz")):
-        try:
-            img = nib.load(str(paths[0]))
-            return np.asarray(img.dataobj), VOLUME, img.affine
-        except Exception as exc:  # nibabel raises several types for unreadable files
-            raise DataError(paths[0], f"cannot read NIfTI: {exc}") from exc
+        img = load_nifti(paths[0], "map")
+        return np.asarray(img.dataobj), VOLUME, img.affine
     return read_surface(paths), SURFACE, None
 
 

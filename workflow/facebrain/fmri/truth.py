@@ -44,14 +44,15 @@ def recover_tuning(data, subject: str, z_of: dict[str, np.ndarray]) -> tuple[np.
     -------
     (estimated (F, V), planted (F, V)) in % signal change per SD, over the V planted face-selective voxels.
     """
-    import nibabel as nib
     from nilearn.glm.first_level import compute_regressor
 
-    selective = nib.load(Path(data.root) / layout.truth_file(subject, "faceregions", "mask")).get_fdata() > 0
-    planted = nib.load(Path(data.root) / layout.truth_file(subject, "tuning", "weights")).get_fdata()[selective].T
+    from facebrain.nifti import load_nifti
+
+    selective = load_nifti(Path(data.root) / layout.truth_file(subject, "faceregions", "mask"), "planted face regions").get_fdata() > 0
+    planted = load_nifti(Path(data.root) / layout.truth_file(subject, "tuning", "weights"), "planted tuning").get_fdata()[selective].T
     estimates = []
     for run in data.runs(subject, "faces"):
-        y = nib.load(run.bold).get_fdata()[selective].T
+        y = load_nifti(run.bold, "BOLD image").get_fdata()[selective].T
         y = 100 * (y / y.mean(0) - 1)
         ev, t = run.events, np.arange(len(y)) * run.tr
 
