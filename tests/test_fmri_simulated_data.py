@@ -16,6 +16,7 @@ from PIL import Image
 
 from facebrain.errors import DataError
 from facebrain.fmri import design, phantom
+from facebrain.fmri import layout as fmri_layout
 from facebrain.fmri.audit import audit_subject, leaked_stimuli, leaked_trial_mask, write_stimulus_audit
 from facebrain.fmri.reader import BidsFmriDataset, read_events
 from facebrain.fmri.simulate import simulate_dataset
@@ -74,6 +75,39 @@ def test_simulated_files_have_the_real_names(sim, fixtures_dir):
     assert raw and derivatives
     assert raw <= real_raw, sorted(raw - real_raw)[:3]
     assert derivatives <= published, sorted(derivatives - published)[:3]
+
+
+def test_every_simulated_run_has_the_published_derivatives_the_analysis_reads(sim, fixtures_dir):
+    """The names check of the 438 real runs (test_fmri_names), on the simulator's output: each file exists and is a published name."""
+    published = set((fixtures_dir / "ds001761-fmriprep_files.txt").read_text().split())
+    data = BidsFmriDataset(sim)
+    runs = [run for subject in data.subjects() for task in ("faces", "loc") for run in data.runs(subject, task)]
+    assert any(run.run < 10 for run in runs)  # written run-1 in the derivatives, run-01 in raw
+    for run in runs:
+        for space in ("MNI152NLin2009cAsym_res-2", "fsaverage5"):
+            for kind, path in fmri_layout.derivative_files(run.subject, run.session, run.task, run.run, space).items():
+                assert (sim / path).is_file(), (kind, path)
+                assert str(path.relative_to(fmri_layout.FMRIPREP)) in published, path
+
+
+def test_confounds_have_fmriprep_21_columns_and_quirks(sim):
+    """fMRIPrep 21.0.1's confound columns, 'n/a' in the first row of derivatives, DVARS and FD; the reader fills them with 0."""
+    (run,) = BidsFmriDataset(sim).runs("01", "faces")[:1]
+    raw = pd.read_csv(run.confounds_path, sep="\t", dtype=str, keep_default_na=False)
+    expanded = [f"{base}{tail}" for base in ("global_signal", "csf", "white_matter", "trans_x", "trans_y", "trans_z", "rot_x", "rot_y", "rot_z")
+                for tail in ("", "_derivative1", "_power2", "_derivative1_power2")]
+    assert set(expanded + ["csf_wm", "tcompcor", "dvars", "std_dvars", "framewise_displacement", "rmsd", "a_comp_cor_00", "cosine00"]) <= set(raw.columns)
+    empty_first = [c for c in raw.columns if "derivative1" in c] + ["framewise_displacement", "dvars", "std_dvars", "rmsd"]
+    assert (raw.loc[0, empty_first] == "n/a").all()
+    assert not (raw.loc[0, [c for c in raw.columns if c not in empty_first]] == "n/a").any()
+    assert not (raw.iloc[1:] == "n/a").any().any()
+    selected = run.confounds
+    assert (selected.loc[0, ["trans_x_derivative1", "framewise_displacement"]] == 0).all()
+    assert selected.notna().all().all() and selected["framewise_displacement"].iloc[1:].gt(0).all()
+    sidecar = json.loads(run.confounds_path.with_suffix(".json").read_text())
+    assert sidecar["a_comp_cor_00"]["Method"] == "aCompCor" and sidecar["a_comp_cor_00"]["Retained"] is True
+    preproc = json.loads((sim / fmri_layout.derivative_files("01", run.session, "faces", run.run)["bold.json"]).read_text())
+    assert preproc["RepetitionTime"] == 2 and preproc["TaskName"] == "faces"
 
 
 def test_events_have_the_real_files_structure(sim, fixtures_dir):

@@ -309,8 +309,8 @@ def _simulate_subject(root: Path, images: FaceImages, sub: str, index: int, sc: 
         n_vol = design.run_volumes(events) if task == "faces" else int(len(events) * design.LOC_BLOCK / design.TR)
         design.write_events(events, root / layout.raw_file(sub, ses, task, run, "events", ".tsv"))
         write_json(root / layout.raw_file(sub, ses, task, run, "bold", ".json"), dict(_SIDECAR, TaskName=task))
-        bold, confounds, surface_bold = simulate_run(brain, events, n_vol, {n: z[i] for n, i in face_of.items()}, rng, noise_sd, ar1,
-                                                     surface, surface_rng)
+        bold, confounds, confounds_sidecar, surface_bold = simulate_run(brain, events, n_vol, {n: z[i] for n, i in face_of.items()}, rng,
+                                                                        noise_sd, ar1, surface, surface_rng)
         derivatives = layout.derivative_files(sub, ses, task, run)
         save_nifti(nib.Nifti1Image(bold, affine), root / derivatives["bold"], provenance)
         _write_surface_run(root, sub, ses, task, run, surface_bold, provenance)
@@ -318,6 +318,7 @@ def _simulate_subject(root: Path, images: FaceImages, sub: str, index: int, sc: 
         write_json(root / derivatives["bold.json"],
                    {"RepetitionTime": design.TR, "TaskName": task, "SkullStripped": False, "SliceTimingCorrected": False})
         write_table(root / derivatives["confounds"], confounds, na_rep="n/a")
+        write_json(root / derivatives["confounds.json"], confounds_sidecar)
     leaked_names = sorted(n for n, i in face_of.items() if i in set(leaked.tolist()) and n not in test_names)
     return {
         "test_faces": test_names,
@@ -372,7 +373,7 @@ def _pick_test_faces(rng: np.random.Generator, test_names: list[str], shown_coun
 
 def simulate_run(brain: phantom.Phantom, events: pd.DataFrame, n_volumes: int, z_of: Mapping[str, np.ndarray],
                  rng: np.random.Generator, noise_sd: float, ar1: float, surface: phantom.Phantom | None = None,
-                 surface_rng: np.random.Generator | None = None) -> tuple[np.ndarray, pd.DataFrame, np.ndarray | None]:
+                 surface_rng: np.random.Generator | None = None) -> tuple[np.ndarray, pd.DataFrame, dict, np.ndarray | None]:
     """Simulate one run's preprocessed BOLD (volume, and optionally fsaverage5) and its fMRIPrep-style confounds.
 
     Parameters
@@ -391,7 +392,7 @@ def simulate_run(brain: phantom.Phantom, events: pd.DataFrame, n_volumes: int, z
     Returns
     -------
     (bold int16 (*grid, T) in scanner units (baseline 600-850), confounds DataFrame (T, columns of
-    fMRIPrep), surface float32 (T, 2 * 10242) in scanner units or None). The surface shares the
+    fMRIPrep 21.0.1) and its JSON sidecar (dict), surface float32 (T, 2 * 10242) in scanner units or None). The surface shares the
     run's events and head motion (its artefact follows the confounds' motion parameters) and
     has its own noise, drift and global fluctuation.
     """
@@ -401,11 +402,11 @@ def simulate_run(brain: phantom.Phantom, events: pd.DataFrame, n_volumes: int, z
     inside = brain.brain
     bold = np.zeros((*inside.shape, n_volumes), np.int16)
     bold[inside] = np.rint(values.T).astype(np.int16)
-    confounds = _confounds(values, brain, motion, _cosine_basis(n_volumes, design.TR, HIGH_PASS_S))
+    confounds, sidecar = _confounds(values, brain, motion, _cosine_basis(n_volumes, design.TR, HIGH_PASS_S))
     surface_values = None
     if surface is not None:
         surface_values = bold_values(surface, regressors, motion, surface_rng, noise_sd, ar1).astype(np.float32)
-    return bold, confounds, surface_values
+    return bold, confounds, sidecar, surface_values
 
 
 def task_regressors(events: pd.DataFrame, n_volumes: int, z_of: Mapping[str, np.ndarray], n_factors: int) -> dict[str, np.ndarray]:
@@ -486,38 +487,54 @@ def _cosine_basis(n: int, tr: float, cutoff: float) -> np.ndarray:
     return np.stack([np.sqrt(2.0 / n) * np.cos(np.pi * (t + 0.5) * j / n) for j in range(1, k + 1)], axis=1) if k else np.zeros((n, 0))
 
 
-def _confounds(values: np.ndarray, brain: phantom.Phantom, motion: np.ndarray, cosines: np.ndarray) -> pd.DataFrame:
-    """fMRIPrep-style confounds table (names as in fMRIPrep >= 20.2) from the simulated data."""
+def _confounds(values: np.ndarray, brain: phantom.Phantom, motion: np.ndarray, cosines: np.ndarray) -> tuple[pd.DataFrame, dict]:
+    """fMRIPrep 21.0.1's confounds table and its JSON sidecar, from the simulated data.
+
+    The columns fMRIPrep 21.0.1 writes for a run without non-steady-state volumes:
+    ``global_signal``, ``csf``, ``white_matter`` and the 6 motion parameters each with
+    ``_derivative1``, ``_power2`` and ``_derivative1_power2`` expansions; ``csf_wm``,
+    ``tcompcor``, ``dvars``, ``std_dvars``, ``framewise_displacement``, ``rmsd``;
+    ``a_comp_cor_NN`` and ``cosineNN``. As in fMRIPrep's files the first row of every
+    derivative, of DVARS, FD and RMSD has no value (written ``n/a``). The sidecar describes
+    the aCompCor components (Method, Mask, SingularValue, VarianceExplained, Retained).
+    """
     n = values.shape[0]
     table: dict[str, np.ndarray] = {}
+
+    def expanded(name: str, x: np.ndarray) -> None:
+        d = np.concatenate([[np.nan], np.diff(x)])
+        table.update({name: x, f"{name}_derivative1": d, f"{name}_derivative1_power2": d**2, f"{name}_power2": x**2})
+
     mm_y = phantom.voxel_mm()[..., 1][brain.brain]
     central = np.abs(phantom.voxel_mm()[..., 0][brain.brain]) < 6  # a medial strip stands in for CSF
     deep = (~central) & (mm_y > -70) & (brain.regions[brain.brain] == 0)  # non-face anterior voxels for WM
-    table["global_signal"] = values.mean(1)
-    table["csf"] = values[:, central].mean(1)
-    table["white_matter"] = values[:, deep].mean(1)
+    expanded("global_signal", values.mean(1))
+    expanded("csf", values[:, central].mean(1))
+    expanded("white_matter", values[:, deep].mean(1))
     table["csf_wm"] = values[:, central | deep].mean(1)
+    variable = np.argsort(values.std(0))[-max(1, values.shape[1] // 50):]  # the most variable 2% stand in for tCompCor's voxels
+    table["tcompcor"] = values[:, variable].mean(1)
     diff = np.diff(values, axis=0)
     dvars = np.concatenate([[np.nan], np.sqrt((diff**2).mean(1))])
-    table["dvars"] = dvars
     table["std_dvars"] = dvars / np.nanmedian(dvars)
+    table["dvars"] = dvars
     d_motion = np.vstack([np.full(6, np.nan), np.diff(motion, axis=0)])
-    fd = np.abs(d_motion[:, :3]).sum(1) + 50.0 * np.abs(d_motion[:, 3:]).sum(1)
-    table["framewise_displacement"] = fd
+    table["framewise_displacement"] = np.abs(d_motion[:, :3]).sum(1) + 50.0 * np.abs(d_motion[:, 3:]).sum(1)
     table["rmsd"] = np.concatenate([[np.nan], np.sqrt((d_motion[1:, :3] ** 2).sum(1) + (50.0 * d_motion[1:, 3:]) ** 2 @ np.ones(3) / 3)])
     noise_roi = values[:, central | deep]
     centred = noise_roi - noise_roi.mean(0)
-    u, _, _ = np.linalg.svd(centred - cosines @ (cosines.T @ centred) if cosines.shape[1] else centred, full_matrices=False)
+    u, singular, _ = np.linalg.svd(centred - cosines @ (cosines.T @ centred) if cosines.shape[1] else centred, full_matrices=False)
+    explained = singular**2 / (singular**2).sum()
+    sidecar = {}
     for j in range(min(N_ACOMPCOR, u.shape[1])):
         table[f"a_comp_cor_{j:02d}"] = u[:, j]
+        sidecar[f"a_comp_cor_{j:02d}"] = {"Method": "aCompCor", "Mask": "combined", "Retained": True, "SingularValue": float(singular[j]),
+                                          "VarianceExplained": float(explained[j]), "CumulativeVarianceExplained": float(explained[: j + 1].sum())}
     for j in range(cosines.shape[1]):
         table[f"cosine{j:02d}"] = cosines[:, j]
     for j, name in enumerate(MOTION):
-        table[name] = motion[:, j]
-        table[f"{name}_derivative1"] = d_motion[:, j]
-        table[f"{name}_power2"] = motion[:, j] ** 2
-        table[f"{name}_derivative1_power2"] = d_motion[:, j] ** 2
-    return pd.DataFrame(table, index=range(n)).round(6)
+        expanded(name, motion[:, j])
+    return pd.DataFrame(table, index=range(n)).round(6), sidecar
 
 
 def _write_dataset_files(root: Path, n_subjects: int, factors: Sequence[str], mode: str, scale: str) -> None:
