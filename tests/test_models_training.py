@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+import yaml
+from conftest import REPO
 
 from facebrain.datasets.prepared import write_prepared
 from facebrain.errors import DataError
@@ -18,6 +20,7 @@ from facebrain.latents import decode_latents, encode_images, write_latents
 from facebrain.models import MODEL_KINDS, build_model, resolve_spec
 from facebrain.models.factorvae import FactorVAE, permute_dims
 from facebrain.models.vae import total_correlation
+from facebrain.provenance import file_sha256
 from facebrain.training import CHECKPOINT_NAME, train_model
 
 TRAIN = {"steps": 12, "batch_size": 8, "lr": 1e-3, "checkpoint_every": 4, "log_every": 3, "eval_images": 40}
@@ -85,6 +88,21 @@ def test_resumed_run_ends_with_the_weights_of_an_uninterrupted_run(dataset, tmp_
     log_resumed = pd.read_csv(tmp_path / "resumed" / "train_log.tsv", sep="\t")
     assert log_resumed["step"].tolist() == [3, 6, 9, 12]
     pd.testing.assert_frame_equal(log_whole.drop(columns="images_per_s"), log_resumed.drop(columns="images_per_s"))
+
+
+def test_identical_runs_write_identical_bytes(dataset, tmp_path):
+    """Same data, spec and seed: model.pt and evaluation.json are byte-identical (their sha256 goes into
+    every downstream provenance record); the log differs only in images_per_s, a throughput by design."""
+    path, _, _ = dataset
+    smoke = yaml.safe_load((REPO / "presets" / "smoke.yaml").read_text())["train"]
+    settings = {**TRAIN, "checkpoint_every": smoke["checkpoint_every"] // 2, "log_every": smoke["log_every"] // 2}
+    kind = next(m for m in smoke["models"] if m not in ("oracle", "random"))  # the smoke preset's neural model
+    runs = [train(path, tmp_path / name, kind, train=settings) for name in ("first", "second")]
+    for name in ("model.pt", "evaluation.json"):
+        first, second = (file_sha256(run.with_name(name)) for run in runs)
+        assert first == second, name
+    logs = [pd.read_csv(run.with_name("train_log.tsv"), sep="\t").drop(columns="images_per_s") for run in runs]
+    pd.testing.assert_frame_equal(*logs)
 
 
 def test_checkpoint_of_other_settings_is_ignored(dataset, tmp_path, monkeypatch):

@@ -10,6 +10,7 @@ mode of the temporary.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import shutil
@@ -102,6 +103,21 @@ def write_table(path: str | Path, frame, **kwargs) -> None:
     sep = "\t" if str(path).endswith(".tsv") else ","
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, sep=sep, index=False, **kwargs)
+
+
+def write_torch(path: str | Path, obj: Any) -> None:
+    """``torch.save`` ``obj`` to ``path`` atomically, the same bytes for the same ``obj``.
+
+    ``torch.save`` to a file stores the file's name inside the zip archive (the
+    temporary's random name, here); saved to memory the archive is named
+    ``archive`` whatever the destination, so identical runs give identical files.
+    """
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buffer.getbuffer())
 
 
 def _json_default(obj: Any) -> Any:

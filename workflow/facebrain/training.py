@@ -38,7 +38,7 @@ from tqdm import tqdm
 
 from facebrain.device import resolve_device
 from facebrain.errors import DataError
-from facebrain.io import atomic_path, write_json, write_table
+from facebrain.io import write_json, write_table, write_torch
 from facebrain.models.registry import LatentModel, build_model, resolve_spec
 from facebrain.provenance import config_hash, file_sha256
 from facebrain.seeding import seed_everything
@@ -151,8 +151,7 @@ def _save_checkpoint(path: Path, fingerprint, step, model, optimizers, stream, r
         "rows": rows,
         "accum": accum,
     }
-    with atomic_path(path) as tmp:
-        torch.save(ckpt, tmp)
+    write_torch(path, ckpt)
 
 
 def save_model(model: LatentModel, path: str | Path, name: str, spec: Mapping[str, Any], provenance: Mapping[str, Any] | None = None) -> None:
@@ -171,8 +170,8 @@ def save_model(model: LatentModel, path: str | Path, name: str, spec: Mapping[st
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "provenance": {k: str(v) for k, v in (provenance or {}).items()},
     }
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    write_torch(path, payload)
+
 
 
 def evaluate_model(model: LatentModel, data, indices: np.ndarray, device: torch.device) -> dict[str, float]:
