@@ -3,12 +3,17 @@
 
 from snakemake.utils import min_version, validate
 
+from facebrain.config import coerce_command_line_values
+
 min_version("9.0")
 
 
 configfile: "config.yaml"
 
 
+# --config 'train={steps: 400}' passes nested values as strings: read them as
+# the numbers/booleans the schema wants (each one logged).
+coerce_command_line_values(config, "workflow/schemas/config.schema.yaml")
 validate(config, "workflow/schemas/config.schema.yaml")
 # Defaults inside the $ref'd section schemas are not filled by the top-level
 # validation (jsonschema switches validator at a sub-schema's $schema), so

@@ -51,3 +51,30 @@ def test_section_defaults_are_filled_from_the_schema(section):
     data: dict = {}
     validate(data, str(schema_path))
     assert declared <= set(data), f"{section}: defaults not filled for {sorted(declared - set(data))}"
+
+
+def test_nested_command_line_numbers_are_read_as_numbers():
+    """--config 'train={steps: 400}' hands snakemake the string '400'; the schema wants an integer."""
+    proc = run_snakemake(REPO, "-n", "all", "--config", "train={steps: 400, lr: 1e-3}", "--quiet", "rules", check=False)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "config: train.steps = '400' (a string from the command line) read as 400" in proc.stdout
+    assert "config: train.lr = '1e-3' (a string from the command line) read as 0.001" in proc.stdout
+
+
+def test_command_line_strings_become_the_types_the_schema_wants(tmp_path, caplog):
+    from facebrain.config import coerce_command_line_values
+
+    config = {
+        "train": {"steps": "400", "lr": "1e-4", "traversal_models": "null", "models": ["vae", "7"]},
+        "models": {"small": {"kind": "vae", "latent_dim": "12", "gamma": "6.4"}},
+        "gpu": "true",
+        "face_dataset": "celeba",
+    }
+    with caplog.at_level("WARNING", logger="facebrain.config"):
+        out = coerce_command_line_values(config, REPO / "workflow" / "schemas" / "config.schema.yaml")
+    assert out["train"] == {"steps": 400, "lr": 1e-4, "traversal_models": None, "models": ["vae", "7"]}
+    assert out["models"]["small"] == {"kind": "vae", "latent_dim": 12, "gamma": 6.4}
+    assert out["gpu"] is True and out["face_dataset"] == "celeba"
+    assert "train.steps = '400'" in caplog.text and "models.small.latent_dim = '12'" in caplog.text
+    config = {"train": {"steps": "many"}}
+    assert coerce_command_line_values(config, REPO / "workflow" / "schemas" / "config.schema.yaml") == {"train": {"steps": "many"}}
