@@ -83,7 +83,7 @@ def test_group_posteriors_average_or_multiply():
 
 
 SPECS = {
-    "svae": {"kind": "svae", "latent_dim": 5, "architecture": "dlib"},
+    "svae": {"kind": "svae", "latent_dim": 5, "architecture": "all_k4"},
     "gvae": {"kind": "gvae", "latent_dim": 5},
     "mlvae": {"kind": "mlvae", "latent_dim": 5, "adaptive": False},
     "explicit": {"kind": "explicit", "latent_dim": 4, "factors": "b", "similarity": 1.0, "cycle": 1.0, "adversary": 0.5},
@@ -150,7 +150,7 @@ def test_vaegan_steps_all_three_networks(grid_pool):
 def test_svae_forced_dimensions_recover_their_factors(grid_pool):
     """Trained on exact pairs, each forced dimension tracks its own factor and no other dimension does better."""
     torch.manual_seed(0)
-    model = build_model({"kind": "svae", "latent_dim": 5, "architecture": "dlib"}, in_channels=1)
+    model = build_model({"kind": "svae", "latent_dim": 5, "architecture": "all_k4"}, in_channels=1)
     optimizers = model.configure_optimizers(1e-3)
     rng = np.random.default_rng(0)
     for _ in range(100):

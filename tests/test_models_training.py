@@ -225,15 +225,27 @@ def test_latents_file_follows_the_dataset_order(dataset, tmp_path):
     np.testing.assert_allclose(mu[:7], encode_images(model, images[:7], ids[:7], device="cpu")[0], atol=1e-5)
 
 
-@pytest.mark.parametrize("architecture", ["a1", "dlib"])
+@pytest.mark.parametrize("architecture", ["a1", "a1_mirrored", "all_k4"])
 @pytest.mark.parametrize("channels", [1, 3])
 def test_architectures_map_64px_images_to_latents_and_back(architecture, channels):
     model = build_model({"kind": "vae", "latent_dim": 7, "architecture": architecture}, in_channels=channels)
     mu, logvar = model.encode(torch.rand(2, channels, 64, 64))
     assert mu.shape == logvar.shape == (2, 7)
     assert model.decode(mu).shape == (2, channels, 64, 64)
-    kernels = [m.kernel_size[0] for m in model.encoder.features if isinstance(m, torch.nn.Conv2d)]
-    assert kernels == ([4, 4, 2, 2] if architecture == "a1" else [4, 4, 4, 4])
+    encoder = [m.kernel_size[0] for m in model.encoder.features if isinstance(m, torch.nn.Conv2d)]
+    decoder = [m.kernel_size[0] for m in model.decoder.deconv if isinstance(m, torch.nn.ConvTranspose2d)]
+    assert (encoder, decoder) == {"a1": ([4, 4, 2, 2], [4, 4, 4, 4]), "a1_mirrored": ([4, 4, 2, 2], [2, 2, 4, 4]),
+                                  "all_k4": ([4, 4, 4, 4], [4, 4, 4, 4])}[architecture]
+
+
+@pytest.mark.parametrize(("architecture", "counts"), [("a1", (317_424, 385_923)), ("a1_mirrored", (317_424, 312_195)), ("all_k4", (391_152, 385_923))])
+def test_default_network_is_disentanglement_libs_conv_encoder_and_deconv_decoder(architecture, counts):
+    """disentanglement_lib's conv_encoder + deconv_decoder at latent 24, 3 channels: 317,424 + 385,923 parameters."""
+    n_params = lambda net: sum(p.numel() for p in net.parameters())  # noqa: E731
+    model = build_model({"kind": "vae", "latent_dim": 24, "architecture": architecture}, in_channels=3)
+    assert (n_params(model.encoder), n_params(model.decoder)) == counts
+    default = build_model({"kind": "factorvae", "latent_dim": 24}, in_channels=3)
+    assert (n_params(default.encoder), n_params(default.decoder)) == (317_424, 385_923)
 
 
 def test_vae_reconstruction_is_the_bernoulli_nll_summed_over_pixels():

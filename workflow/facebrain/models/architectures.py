@@ -1,15 +1,19 @@
 """The encoder and decoder networks shared by every neural model kind.
 
-Losses differ between kinds; networks don't. Two architectures:
+Losses differ between kinds; networks don't. The encoder is conv 32, 32, 64,
+64 (stride 2, ReLU), fc 256, linear heads for the mean and the log-variance;
+the decoder fc 256, fc 1024 (= 4x4x64), deconv 64, 32, 32, C (stride 2,
+ReLU between) and outputs logits. The architectures differ in their kernels:
 
-``"a1"``
-    Soulos & Isik (2020), appendix A.1: conv 32-k4-s2, 32-k4-s2, 64-k2-s2,
-    64-k2-s2 (ReLU), fc 256, linear heads for the mean and the log-variance;
-    the decoder mirrors it (fc 256, fc 1024, deconv 64-k2-s2, 32-k2-s2,
-    32-k4-s2, C-k4-s2) and outputs logits.
-``"dlib"``
-    disentanglement_lib's ``conv_encoder`` / ``deconv_decoder``: the same with
-    every kernel 4x4.
+``"a1"`` (default)
+    disentanglement_lib's ``conv_encoder`` (kernels 4, 4, 2, 2) with its
+    ``deconv_decoder`` (every kernel 4): the network Soulos & Isik (2020) ran,
+    their appendix A.1. Latent 24, 3 channels: 317,424 + 385,923 parameters.
+``"a1_mirrored"``
+    the A.1 encoder with a decoder mirroring it (kernels 2, 2, 4, 4): the
+    appendix's "decoder mirrored" read literally (317,424 + 312,195).
+``"all_k4"``
+    every kernel 4 in both networks (391,152 + 385,923).
 
 Images are (B, C, 64, 64); C = 1 (dSprites) or 3 (faces).
 """
@@ -19,16 +23,21 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-ARCHITECTURES = ("a1", "dlib")
-"""Names accepted by :func:`build_encoder` / :func:`build_decoder`."""
+KERNELS: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {
+    "a1": ((4, 4, 2, 2), (4, 4, 4, 4)),
+    "a1_mirrored": ((4, 4, 2, 2), (2, 2, 4, 4)),
+    "all_k4": ((4, 4, 4, 4), (4, 4, 4, 4)),
+}
+"""Architecture name -> (encoder kernels, decoder kernels), each in layer order."""
+
+ARCHITECTURES = tuple(KERNELS)
+"""Names accepted by :class:`Encoder` / :class:`Decoder`."""
 
 
-def _kernels(architecture: str) -> tuple[int, int, int, int]:
-    if architecture == "a1":
-        return (4, 4, 2, 2)
-    if architecture == "dlib":
-        return (4, 4, 4, 4)
-    raise ValueError(f"unknown architecture '{architecture}'; expected one of {ARCHITECTURES}")
+def _kernels(architecture: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    if architecture not in KERNELS:
+        raise ValueError(f"unknown architecture '{architecture}'; expected one of {ARCHITECTURES}")
+    return KERNELS[architecture]
 
 
 def _halving_conv(cin: int, cout: int, k: int, transposed: bool = False) -> nn.Module:
@@ -43,7 +52,7 @@ class Encoder(nn.Module):
 
     def __init__(self, in_channels: int, latent_dim: int, architecture: str = "a1"):
         super().__init__()
-        k = _kernels(architecture)
+        k = _kernels(architecture)[0]
         chans = (in_channels, 32, 32, 64, 64)
         layers: list[nn.Module] = []
         for i in range(4):
@@ -62,7 +71,7 @@ class Decoder(nn.Module):
 
     def __init__(self, in_channels: int, latent_dim: int, architecture: str = "a1"):
         super().__init__()
-        k = _kernels(architecture)[::-1]
+        k = _kernels(architecture)[1]
         chans = (64, 64, 32, 32, in_channels)
         self.fc = nn.Sequential(nn.Linear(latent_dim, 256), nn.ReLU(), nn.Linear(256, 64 * 4 * 4), nn.ReLU())
         layers: list[nn.Module] = []
