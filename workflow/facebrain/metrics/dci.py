@@ -15,7 +15,7 @@ import logging
 
 import numpy as np
 
-from facebrain.metrics.utils import RepresentationFunction, generate_batch_factor_code
+from facebrain.metrics.utils import RepresentationFunction, generate_disjoint_factor_codes
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +36,11 @@ def compute_dci(ground_truth_data, representation_function: RepresentationFuncti
     -------
     dict with ``disentanglement``, ``completeness`` (in [0, 1]),
     ``informativeness_train`` and ``informativeness_test`` (accuracies) and
-    ``importance`` (K x F list of lists).
+    ``importance`` (K x F list of lists) and ``samples`` (the disjoint training and test
+    samples' sizes, :func:`~facebrain.metrics.utils.generate_disjoint_factor_codes`).
     """
-    codes_train, factors_train = generate_batch_factor_code(ground_truth_data, representation_function, num_train, random_state, batch_size)
-    codes_test, factors_test = generate_batch_factor_code(ground_truth_data, representation_function, num_test, random_state, batch_size)
+    codes_train, factors_train, codes_test, factors_test, samples = generate_disjoint_factor_codes(
+        ground_truth_data, representation_function, num_train, num_test, random_state, batch_size)
     importance, train_acc, test_acc = _importance_matrix(codes_train, factors_train, codes_test, factors_test, random_state, n_estimators)
     scores = {
         "disentanglement": disentanglement(importance),
@@ -47,6 +48,7 @@ def compute_dci(ground_truth_data, representation_function: RepresentationFuncti
         "informativeness_train": train_acc,
         "informativeness_test": test_acc,
         "importance": importance.tolist(),
+        "samples": samples,
     }
     logger.info("DCI: D %.3f C %.3f I %.3f", scores["disentanglement"], scores["completeness"], test_acc)
     return scores

@@ -53,7 +53,9 @@ def evaluate_model(model: str | Path, ground_truth: str | Path, out: str | Path,
     ground_truth : the dSprites npz (source 'dsprites') or the prepared data set (source 'prepared').
     out : flat JSON record: ``z_diff`` (BetaVAE eval accuracy), ``z_min``
         (FactorVAE eval accuracy), ``dci`` (disentanglement), ``dci_completeness``,
-        ``dci_informativeness``, ``mig``, ``sap``, ``factor_vae_active_dims``.
+        ``dci_informativeness``, ``mig``, ``sap``, ``factor_vae_active_dims``, and
+        ``metric_pool_too_small`` (True when DCI's or SAP's disjoint training and test samples
+        are smaller than asked because the pool is; ``details_out`` gives their sizes).
     details_out : JSON with the metrics' per-factor results and matrices.
     source : 'dsprites', 'prepared' or 'render' (see :func:`~facebrain.metrics.ground_truth.load_ground_truth`).
     counts : sample counts: ``batch_size``, ``num_train``, ``num_eval`` (points of
@@ -83,6 +85,7 @@ def evaluate_model(model: str | Path, ground_truth: str | Path, out: str | Path,
         "z_diff": beta["eval_accuracy"], "z_min": factor["eval_accuracy"], "factor_vae_active_dims": factor["num_active_dims"],
         "dci": dci["disentanglement"], "dci_completeness": dci["completeness"], "dci_informativeness": dci["informativeness_test"],
         "mig": mig["discrete_mig"], "sap": sap["sap"],
+        "metric_pool_too_small": bool(dci["samples"]["pool_too_small"] or sap["samples"]["pool_too_small"]),
     }
     details = {"factor_names": gt.factor_names, "factors_num_values": gt.factors_num_values, "beta_vae": beta, "factor_vae": factor,
                "mig": mig, "dci": dci, "sap": sap, "provenance": dict(provenance or {})}

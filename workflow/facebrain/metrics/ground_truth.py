@@ -79,6 +79,40 @@ class GroundTruthData:
         factors[:, factor] = classes
         return factors, self.sample_observations_from_factors(factors, random_state)
 
+    @property
+    def pool_size(self) -> int:
+        """Number of distinct observations: the cells of the factor grid."""
+        return int(np.prod(self.factors_num_values))
+
+    def observations_of_items(self, items: np.ndarray, random_state: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """(factors (n, F), observations) of pool items ``items`` (n,) in [0, :attr:`pool_size`): grid cells in C order."""
+        factors = np.stack(np.unravel_index(np.asarray(items, dtype=np.int64), self.factors_num_values), axis=1).astype(np.int64)
+        return factors, self.sample_observations_from_factors(factors, random_state)
+
+    def sample_disjoint(self, num_train: int, num_test: int, random_state: np.random.Generator):
+        """A training and a test sample with no observation in common (for metrics that fit and test).
+
+        Items are drawn without replacement from the pool (:attr:`pool_size` distinct observations).
+        When the pool holds fewer than ``num_train + num_test``, all of it is split in the
+        requested proportion (smaller, still disjoint samples) and a warning says so.
+
+        Returns
+        -------
+        (train, test, info): train and test are (factors (n, F), observations (n, H, W, C));
+        info is a dict with ``pool``, ``num_train``, ``num_test`` (drawn), ``requested``
+        ([num_train, num_test]), ``disjoint`` (True) and ``pool_too_small`` (bool).
+        """
+        pool, total = self.pool_size, num_train + num_test
+        if total <= pool:
+            items, n_train = random_state.choice(pool, size=total, replace=False), num_train
+        else:
+            items, n_train = random_state.permutation(pool), int(round(pool * num_train / total))
+            logger.warning("metric samples: the pool has %d distinct observations, fewer than the %d + %d requested; "
+                           "training on %d and testing on %d disjoint ones", pool, num_train, num_test, n_train, pool - n_train)
+        info = {"pool": pool, "num_train": n_train, "num_test": len(items) - n_train, "requested": [num_train, num_test],
+                "disjoint": True, "pool_too_small": total > pool}
+        return self.observations_of_items(items[:n_train], random_state), self.observations_of_items(items[n_train:], random_state), info
+
 
 class DSprites(GroundTruthData):
     """dSprites from its npz, read by :class:`facebrain.datasets.dsprites.DSprites`.
@@ -214,6 +248,15 @@ class SampledGroundTruth(GroundTruthData):
     def sample_fixed_factor(self, factor: int, classes: np.ndarray, random_state: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         rows = np.array([pool[random_state.integers(len(pool))] for pool in (self._rows_of_class[factor][c] for c in classes)])
         return self.classes[rows], self.images[rows]
+
+    @property
+    def pool_size(self) -> int:
+        """Number of images in the pool."""
+        return len(self.classes)
+
+    def observations_of_items(self, items: np.ndarray, random_state: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """(factor classes, images) of pool rows ``items``."""
+        return self.classes[items], self.images[items]
 
 
 def render_faces(values: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ import logging
 
 import numpy as np
 
-from facebrain.metrics.utils import RepresentationFunction, generate_batch_factor_code, normalize
+from facebrain.metrics.utils import RepresentationFunction, generate_disjoint_factor_codes, normalize
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +36,11 @@ def compute_sap(ground_truth_data, representation_function: RepresentationFuncti
     Returns
     -------
     dict with ``sap`` (mean gap, in [0, 1]), ``per_factor_sap`` (factor -> gap)
-    and ``score_matrix`` (K x F balanced accuracies).
+    ``score_matrix`` (K x F balanced accuracies) and ``samples`` (the disjoint training and
+    test samples' sizes, :func:`~facebrain.metrics.utils.generate_disjoint_factor_codes`).
     """
-    codes_train, factors_train = generate_batch_factor_code(ground_truth_data, representation_function, num_train, random_state, batch_size)
-    codes_test, factors_test = generate_batch_factor_code(ground_truth_data, representation_function, num_test, random_state, batch_size)
+    codes_train, factors_train, codes_test, factors_test, samples = generate_disjoint_factor_codes(
+        ground_truth_data, representation_function, num_train, num_test, random_state, batch_size)
     if codes_train.shape[1] < 2:
         raise ValueError("SAP needs at least two code dimensions")
     codes_train, codes_test = normalize(codes_train, codes_test)
@@ -50,6 +51,7 @@ def compute_sap(ground_truth_data, representation_function: RepresentationFuncti
         "sap": float(np.mean(gaps)),
         "per_factor_sap": {name: float(g) for name, g in zip(ground_truth_data.factor_names, gaps)},
         "score_matrix": scores.tolist(),
+        "samples": samples,
     }
     logger.info("SAP: %.3f", result["sap"])
     return result

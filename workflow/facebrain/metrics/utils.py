@@ -54,6 +54,24 @@ def generate_batch_factor_code(ground_truth_data, representation_function: Repre
     return np.concatenate(codes), np.concatenate(factors)
 
 
+def generate_disjoint_factor_codes(ground_truth_data, representation_function: RepresentationFunction, num_train: int, num_test: int,
+                                   random_state: np.random.Generator, batch_size: int):
+    """Codes and factor classes of a training and a test sample with no observation in common.
+
+    Returns
+    -------
+    (codes_train, factors_train, codes_test, factors_test, info): codes float64 (n, K), factors
+    int64 (n, F); info as :meth:`~facebrain.metrics.ground_truth.GroundTruthData.sample_disjoint`
+    (fewer points than asked when the pool is too small).
+    """
+    (factors_train, obs_train), (factors_test, obs_test), info = ground_truth_data.sample_disjoint(num_train, num_test, random_state)
+
+    def encode(observations: np.ndarray) -> np.ndarray:
+        return np.concatenate([representation(representation_function, observations[i : i + batch_size]) for i in range(0, len(observations), batch_size)])
+
+    return encode(obs_train), factors_train, encode(obs_test), factors_test, info
+
+
 def discretize(codes: np.ndarray, num_bins: int) -> np.ndarray:
     """Discretise each column of ``codes`` (n, K) into ``num_bins`` equal-width bins over its range.
 
