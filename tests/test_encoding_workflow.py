@@ -26,6 +26,7 @@ fmri:
 encoding:
   models: [oracle, random]
   n_permutations: 1999
+  comparisons: [[oracle, random]]
 """
 
 
@@ -47,14 +48,14 @@ def selective(repo, subject):
 
 def test_table1_orders_oracle_above_random(smoke_run):
     table = pd.read_csv(smoke_run / "results/table1.csv")
-    assert list(table.columns) == ["subject", "model", "rho", "p", "n_voxels", "n_permutations"]
-    assert set(table.subject) == set(SUBJECTS)
-    for _, rows in table.groupby("subject"):
+    assert list(table.columns) == ["subject", "model", "rho", "p", "ci_low", "ci_high", "n_voxels", "n_permutations", "kind"]
+    assert set(table.subject) == set(SUBJECTS) | {"group"}
+    for _, rows in table[table.kind == "model"].groupby("subject"):
         rows = rows.set_index("model")
         assert rows.loc["oracle", "rho"] > rows.loc["random", "rho"]
         assert rows.loc["oracle", "p"] < 0.001
     markdown = (smoke_run / "results/table1.md").read_text().splitlines()
-    assert markdown[2] == "| model | sub-01 | sub-02 |"
+    assert markdown[2] == "| model | sub-01 | sub-02 | group |"
     assert any(line.startswith("| oracle |") and line.count("***") == 2 for line in markdown)
 
 
@@ -104,10 +105,15 @@ def test_beta_maps_overlap_as_planted(validation_run):
 
 
 def test_table1_with_planted_truth(validation_run):
+    """Planted: the oracle beats chance and beats the random model (swap-null p < 0.001, CI above 0) in every subject."""
     table = pd.read_csv(validation_run / "results/table1.csv").set_index(["subject", "model"])
     for subject in SUBJECTS:
         assert table.loc[(subject, "oracle"), "rho"] > table.loc[(subject, "random"), "rho"]
         assert table.loc[(subject, "oracle"), "p"] < 0.001
+        diff = table.loc[(subject, "oracle - random")]
+        assert diff.p < 0.001 and 0 < diff.ci_low < diff.rho < diff.ci_high
+        assert diff.rho == pytest.approx(table.loc[(subject, "oracle"), "rho"] - table.loc[(subject, "random"), "rho"], abs=1e-6)
+    assert table.loc[("group", "oracle - random"), "p"] == pytest.approx(0.5)  # 2 subjects: the smallest sign-flip p
 
 
 @pytest.fixture(scope="module")

@@ -129,6 +129,7 @@ FILES: dict[str, str] = {
     "rho_fdr": f"{_PAIR}/rho_fdr.nii.gz",
     "decoding": f"{_PAIR}/decoding.h5",
     "decoding_summary": f"{_PAIR}/decoding.json",
+    "comparisons": f"{_SUBJECT}/comparisons.json",
     "rho_figure": "results/figures/sub-{subject}/encoding_rho_{model}.png",
     "betas_figure": "results/figures/sub-{subject}/betas_{model}.png",
     "reconstructions_figure": "results/figures/sub-{subject}/reconstructions_{model}.png",

@@ -50,8 +50,29 @@ def stimulus_audit_input(wildcards):
     return [paths.path("stimulus_audit", subject=wildcards.subject)] if config["fmri"]["exclude_leaked"] else []
 
 
+def comparison_models():
+    """Encoding models that take part in a configured comparison (`encoding.comparisons`, both models fitted)."""
+    fitted = encoding_models()
+    pairs = [(a, b) for a, b in encoding_config()["comparisons"] if a in fitted and b in fitted]
+    return list(dict.fromkeys(m for pair in pairs for m in pair))
+
+
+def comparison_glms(wildcards):
+    """The GLMs of {subject} that the model comparisons need (comparison_models() order)."""
+    return [paths.path("glm", subject=wildcards.subject, model=m) for m in comparison_models()]
+
+
+def comparison_subjects():
+    """params of Table 1: the subjects with a comparisons file (all of them, or none without comparisons)."""
+    return fmri_subjects() if comparison_models() else []
+
+
 def table1_inputs(wildcards):
-    return pair_inputs("encoding_summary")
+    """Every subject x model encoding summary and every subject's model comparisons."""
+    return {
+        "summaries": pair_inputs("encoding_summary"),
+        "comparisons": [paths.path("comparisons", subject=s) for s in comparison_subjects()],
+    }
 
 
 def decoding_inputs(wildcards):

@@ -141,10 +141,38 @@ rule encoding_decoding:
         "../scripts/encoding_decoding.py"
 
 
-rule encoding_table1:
-    """Table 1 (Soulos & Isik 2020). Cells: facebrain.encoding.accuracy.evaluate_encoding (rho and its permutation p, per subject x model in rule encoding_accuracy; this rule lays them out)."""
+rule encoding_comparison:
     input:
-        table1_inputs,
+        glms=comparison_glms,
+        brain_mask=paths.path("brain_mask"),
+        mask=paths.path("face_selective"),
+    output:
+        paths.path("comparisons"),
+    log:
+        paths.log("encoding_comparison", "subject"),
+    benchmark:
+        paths.benchmark("encoding_comparison", "subject")
+    params:
+        models=comparison_models(),
+        comparisons=encoding_config()["comparisons"],
+        n_permutations=encoding_config()["n_permutations"],
+        n_bootstrap=encoding_config()["n_bootstrap"],
+        seed=config["seed"],
+        reliability_threshold=encoding_config()["localizer"]["reliability_threshold"],
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        "../../envs/facebrain.yaml"
+    script:
+        "../scripts/encoding_comparison.py"
+
+
+rule encoding_table1:
+    """Table 1 (Soulos & Isik 2020). Cells: facebrain.encoding.accuracy.evaluate_encoding (rho and its permutation p, per subject x model in rule encoding_accuracy; this rule lays them out); 'a - b' rows: facebrain.encoding.comparison.compare_subject_models (swap test, per subject in rule encoding_comparison) and facebrain.encoding.tables.comparison_rows (sign flips across subjects)."""
+    input:
+        unpack(table1_inputs),
     output:
         csv=report(paths.path("table1"), caption="../report/encoding_table1.rst", category="Soulos & Isik 2020", subcategory="Table 1"),
         md=report(paths.path("table1_md"), caption="../report/encoding_table1.rst", category="Soulos & Isik 2020", subcategory="Table 1"),
@@ -155,6 +183,8 @@ rule encoding_table1:
     params:
         subjects=pair_subjects(),
         models=pair_models(),
+        comparison_subjects=comparison_subjects(),
+        seed=config["seed"],
     threads: 1
     resources:
         mem_mb=1000,

@@ -1,5 +1,6 @@
 from facebrain.encoding.tables import write_table1
 from facebrain.pipeline import run_step
 
-run_step(snakemake, write_table1, summaries=list(snakemake.input), subjects=snakemake.params.subjects, models=snakemake.params.models,
-         out_csv=snakemake.output.csv, out_md=snakemake.output.md)
+i, p = snakemake.input, snakemake.params
+run_step(snakemake, write_table1, summaries=list(i.summaries), subjects=p.subjects, models=p.models, out_csv=snakemake.output.csv,
+         out_md=snakemake.output.md, comparisons=list(i.comparisons), comparison_subjects=p.comparison_subjects, seed=p.seed)

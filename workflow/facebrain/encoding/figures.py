@@ -126,7 +126,7 @@ def plot_group(table_csv: str | Path, value: str, chance: float | None, ylabel: 
 
     plt = pyplot()
     table = pd.read_csv(table_csv)
-    table = table[table.p.notna()]
+    table = table[table.p.notna() & (table.kind == "model" if "kind" in table else True)]
     models = list(dict.fromkeys(table.model))
     subjects = list(dict.fromkeys(table.subject))
     fig, ax = plt.subplots(figsize=(1.2 * len(models) + 2.5, 3.8))

@@ -48,14 +48,63 @@ def collect(summaries: Sequence[str | Path], subjects: Sequence[str], models: Se
     return pd.DataFrame(rows)
 
 
+def comparison_rows(comparison_jsons: Sequence[str | Path], subjects: Sequence[str], seed: int = 0) -> pd.DataFrame:
+    """Table 1's comparison rows: per subject, and across subjects (``subject`` 'group').
+
+    Parameters
+    ----------
+    comparison_jsons : per subject, the JSON of :func:`facebrain.encoding.comparison.compare_subject_models`.
+    subjects : their labels ('01').
+    seed : seed of the random sign flips (used only with more than 12 subjects).
+
+    Returns
+    -------
+    DataFrame (subject, model 'a - b', rho = the difference of mean rho, p, ci_low, ci_high, n_voxels,
+    n_permutations, kind 'comparison'). The group row's p is the sign-flip p over subjects
+    (:func:`facebrain.encoding.comparison.sign_flip_test`; n_permutations = sign patterns), its interval
+    the percentile interval of the mean of the subjects' bootstrap draws.
+    """
+    from facebrain.encoding.comparison import EXACT_SIGN_FLIPS, sign_flip_test
+
+    rows, draws = [], {}
+    for path, subject in zip(comparison_jsons, subjects, strict=True):
+        for c in read_summary(path).get("comparisons", []):
+            name = f"{c['a']} - {c['b']}"
+            rows.append({"subject": bids(subject=subject), "model": name, "rho": c["diff"], "p": c["p"], "ci_low": c["ci_low"], "ci_high": c["ci_high"],
+                         "n_voxels": c["n_voxels"], "n_permutations": c["n_permutations"]})
+            draws.setdefault(name, []).append(np.asarray(c["bootstrap"]))
+    frame = pd.DataFrame(rows, columns=["subject", "model", "rho", "p", "ci_low", "ci_high", "n_voxels", "n_permutations"])
+    group = []
+    for name, per_subject in frame.groupby("model", sort=False):
+        mean, p = sign_flip_test(per_subject.rho.to_numpy(), 10_000, np.random.default_rng(seed))
+        n_boot = min(len(d) for d in draws[name])
+        low, high = np.quantile(np.mean([d[:n_boot] for d in draws[name]], axis=0), [0.025, 0.975])
+        n_signs = 2 ** len(per_subject) if len(per_subject) <= EXACT_SIGN_FLIPS else 10_000
+        group.append({"subject": "group", "model": name, "rho": mean, "p": p, "ci_low": low, "ci_high": high, "n_voxels": np.nan, "n_permutations": n_signs})
+    return pd.concat([frame, pd.DataFrame(group, columns=frame.columns)], ignore_index=True).assign(kind="comparison")
+
+
 def table1_markdown(table: pd.DataFrame) -> str:
-    """Table 1 laid out as in Soulos & Isik 2020: models as rows, subjects as columns, 'rho stars'."""
+    """Table 1 laid out as in Soulos & Isik 2020: models as rows, subjects as columns, 'rho stars'.
+
+    Comparison rows ('a - b', ``kind == 'comparison'``) follow, each cell 'difference stars [95% CI]', with a
+    'group' column (mean over subjects, sign-flip p).
+    """
+    kind = table.kind if "kind" in table else pd.Series("model", index=table.index)
+    models, comparisons = table[kind == "model"], table[kind == "comparison"]
     cells = table.assign(cell=[f"{r:.3f}{stars(p)}" for r, p in zip(table.rho, table.p)])
-    wide = cells.pivot(index="model", columns="subject", values="cell").reindex(index=list(dict.fromkeys(table.model)))
-    n_perm = ", ".join(str(n) for n in sorted(set(table.n_permutations)))
+    if len(comparisons):
+        cells.loc[comparisons.index, "cell"] = [f"{r:+.3f}{stars(p)} [{lo:+.3f}, {hi:+.3f}]" for r, p, lo, hi in
+                                                zip(comparisons.rho, comparisons.p, comparisons.ci_low, comparisons.ci_high)]
+    columns = list(dict.fromkeys(models.subject)) + (["group"] if len(comparisons) else [])
+    wide = cells.pivot(index="model", columns="subject", values="cell").reindex(index=list(dict.fromkeys(table.model)), columns=columns)
+    n_perm = ", ".join(str(n) for n in sorted(set(models.n_permutations)))
     lines = [
         "Table 1. Mean Spearman rho over face-selective voxels between predicted and measured responses "
-        f"to the held-out test faces ({n_perm} permutations of the test-face labels; *** p < 0.001, ** p < 0.01, * p < 0.05).",
+        f"to the held-out test faces ({n_perm} permutations of the test-face labels; *** p < 0.001, ** p < 0.01, * p < 0.05)."
+        + (" Rows 'a - b': difference of mean rho [95% bootstrap CI over test faces]; p from swapping the two models' "
+           "predicted patterns per test face (two-sided); group: mean over subjects, p from sign flips of the subjects' differences."
+           if len(comparisons) else ""),
         "",
         "| model | " + " | ".join(wide.columns) + " |",
         "|---|" + "---:|" * len(wide.columns),
@@ -64,10 +113,28 @@ def table1_markdown(table: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_table1(summaries: Sequence[str | Path], subjects: Sequence[str], models: Sequence[str], out_csv: str | Path, out_md: str | Path) -> pd.DataFrame:
-    """Pipeline step: results/table1.csv (subject, model, rho, p, n_voxels, n_permutations) and table1.md."""
+def write_table1(
+    summaries: Sequence[str | Path],
+    subjects: Sequence[str],
+    models: Sequence[str],
+    out_csv: str | Path,
+    out_md: str | Path,
+    comparisons: Sequence[str | Path] = (),
+    comparison_subjects: Sequence[str] = (),
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Pipeline step: results/table1.csv and table1.md.
+
+    Columns: subject, model, rho, p, ci_low, ci_high, n_voxels, n_permutations, kind. One 'model' row per
+    subject x model (rho and its label-permutation p; no CI), then the 'comparison' rows of
+    :func:`comparison_rows` from the per-subject ``comparisons`` JSONs (labels ``comparison_subjects``).
+    """
     table = collect(summaries, subjects, models, ["rho", "p", "n_voxels", "n_permutations"])
-    log.info("Table 1: %d subjects x %d models", table.subject.nunique(), table.model.nunique())
+    table = table.assign(ci_low=np.nan, ci_high=np.nan, kind="model")
+    if len(comparisons):
+        table = pd.concat([table, comparison_rows(comparisons, comparison_subjects, seed)], ignore_index=True)
+    table = table[["subject", "model", "rho", "p", "ci_low", "ci_high", "n_voxels", "n_permutations", "kind"]]
+    log.info("Table 1: %d subjects x %d models, %d comparison rows", table.subject.nunique(), len(set(models)), int((table.kind == "comparison").sum()))
     write_table(out_csv, table)
     write_text(out_md, table1_markdown(table))
     return table
