@@ -19,7 +19,7 @@ from facebrain.errors import DataError
 from facebrain.latents import decode_latents, encode_images, write_latents
 from facebrain.models import MODEL_KINDS, build_model, resolve_spec
 from facebrain.models.factorvae import FactorVAE, permute_dims
-from facebrain.models.vae import total_correlation
+from facebrain.models.vae import gaussian_total_correlation, total_correlation
 from facebrain.provenance import file_sha256
 from facebrain.training import CHECKPOINT_NAME, train_model
 
@@ -126,6 +126,7 @@ def test_training_log_and_evaluation(dataset, tmp_path):
     assert (log["images_per_s"] > 0).all()
     evaluation = json.loads((tmp_path / "fvae" / "evaluation.json").read_text())
     assert evaluation["n_images"] == 20  # the test split
+    assert np.isfinite(evaluation["tc_gaussian"]) and evaluation["tc_gaussian"] >= 0
     # 4096 pixels: the Bernoulli NLL per image is positive and below 4096 * log(2) * a few
     assert 0 < evaluation["reconstruction"] < 4096 * 2
     payload = torch.load(model, weights_only=True)
@@ -267,6 +268,27 @@ def test_total_correlation_separates_independent_from_dependent_codes():
     dependent = total_correlation(dependent_mu, dependent_mu, logvar).item()
     assert abs(independent) < 1.0
     assert dependent > independent + 2.0
+
+
+def test_gaussian_tc_of_means_is_zero_for_independent_codes_whatever_the_posterior_width():
+    """The minibatch estimate reads posterior sharpness as dependence; the Gaussian TC of the means does not."""
+    torch.manual_seed(0)
+    mu = torch.randn(64, 10)
+    minibatch = [total_correlation(mu + sd * torch.randn_like(mu), mu, torch.full_like(mu, 2 * math.log(sd))).item() for sd in (1.0, 0.1, 0.01)]
+    assert minibatch[2] > minibatch[0] + 10  # independent codes, yet the estimate grows
+    codes = np.random.default_rng(0).standard_normal((20_000, 10))
+    assert abs(gaussian_total_correlation(codes)) < 0.01
+    assert abs(gaussian_total_correlation(0.01 * codes)) < 0.01
+
+
+@pytest.mark.parametrize("rho", [0.3, 0.8])
+def test_gaussian_tc_of_means_matches_correlated_gaussians(rho):
+    """Equicorrelated Gaussians in 3 dimensions: TC = -1/2 log((1 - rho)^2 (1 + 2 rho))."""
+    cov = np.full((3, 3), rho) + (1 - rho) * np.eye(3)
+    codes = np.random.default_rng(1).multivariate_normal(np.zeros(3), cov, size=50_000)
+    expected = -0.5 * math.log((1 - rho) ** 2 * (1 + 2 * rho))
+    assert gaussian_total_correlation(codes) == pytest.approx(expected, rel=0.03)
+    assert gaussian_total_correlation(np.column_stack([codes, np.ones(len(codes))])) == pytest.approx(gaussian_total_correlation(codes))
 
 
 def test_permute_dims_keeps_each_marginal_and_breaks_the_joint():

@@ -12,7 +12,7 @@ import pandas as pd
 from facebrain.errors import DataError
 from facebrain.io import write_table
 
-LOSS_COLUMNS = ("reconstruction", "kl", "tc")
+LOSS_COLUMNS = ("reconstruction", "kl", "tc", "tc_gaussian")
 
 
 def _read_json(path: str | Path) -> dict[str, Any]:
@@ -47,10 +47,13 @@ def reconstruction_table(evaluations: Sequence[str | Path], datasets: Sequence[s
     ----------
     evaluations : the models' ``evaluation.json`` files.
     datasets : the dataset each model was trained and evaluated on, one per evaluation.
-    out : CSV with ``model, dataset, kind, latent_dim, reconstruction, kl, tc, n_images``:
+    out : CSV with ``model, dataset, kind, latent_dim, reconstruction, kl, tc, tc_gaussian, n_images``:
         Bernoulli negative log-likelihood of the test images decoded from their posterior
-        means (nats per image, summed over pixels and channels), KL from the prior and the
-        total-correlation estimate (nats per image); empty for kinds without them (PCA).
+        means (nats per image, summed over pixels and channels), KL from the prior, the
+        minibatch total-correlation estimate (nats per image; it grows as the posteriors
+        sharpen, even for independent codes) and the Gaussian total correlation of the
+        posterior means (nats; a dependence measure, ~0 for independent codes); empty for
+        kinds without them (PCA).
     """
     table = pd.DataFrame(_evaluation_rows(evaluations, datasets))
     write_table(out, table)

@@ -179,18 +179,30 @@ def evaluate_model(model: LatentModel, data, indices: np.ndarray, device: torch.
 
     Returns
     -------
-    dict: loss name -> mean over images (nats per image); ``n_images``.
+    dict: loss name -> mean over images (nats per image); ``n_images``. Kinds that report a
+    minibatch ``tc`` also get ``tc_gaussian``: the Gaussian total correlation of the test
+    images' posterior means (:func:`facebrain.models.vae.gaussian_total_correlation`), ~0 for
+    independent codes whatever the posterior width.
     """
+    from facebrain.models.vae import gaussian_total_correlation
+
     model.eval()
     sums: dict[str, float] = {}
+    means = []
     for start in range(0, len(indices), EVAL_BATCH):
         chunk = indices[start : start + EVAL_BATCH]
         x = torch.from_numpy(data.images(chunk)).to(device).permute(0, 3, 1, 2).float().div_(255.0)
+        ids = [str(i) for i in data.ids[chunk]]
         with torch.no_grad():
-            losses = model.evaluate(x, ids=[str(i) for i in data.ids[chunk]])
+            losses = model.evaluate(x, ids=ids)
+            if "tc" in losses:
+                means.append(model.encode(x, ids=ids)[0].cpu().numpy())
         for key, value in losses.items():
             sums[key] = sums.get(key, 0.0) + value * len(chunk)
-    return {**{k: v / len(indices) for k, v in sums.items()}, "n_images": int(len(indices))}
+    result = {k: v / len(indices) for k, v in sums.items()}
+    if means:
+        result["tc_gaussian"] = gaussian_total_correlation(np.concatenate(means))
+    return {**result, "n_images": int(len(indices))}
 
 
 def train_model(
