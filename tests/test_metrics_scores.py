@@ -15,7 +15,7 @@ from facebrain.metrics.dci import compute_dci, completeness, disentanglement
 from facebrain.metrics.factor_vae import compute_factor_vae
 from facebrain.metrics.ground_truth import GroundTruthData
 from facebrain.metrics.mig import compute_mig
-from facebrain.metrics.sap import compute_sap
+from facebrain.metrics.sap import compute_sap, compute_sap_quadratic, sap_from_score_matrix, sap_score_matrix
 
 
 class ToyGroundTruth(GroundTruthData):
@@ -61,9 +61,9 @@ METRICS = {
     "factor_vae": lambda gt, f, rs: compute_factor_vae(gt, f, rs, batch_size=32, num_train=300, num_eval=200, num_variance_estimate=1000)["eval_accuracy"],
     "mig": lambda gt, f, rs: compute_mig(gt, f, rs, num_train=2000)["discrete_mig"],
     "dci": lambda gt, f, rs: compute_dci(gt, f, rs, num_train=600, num_test=300, n_estimators=20)["disentanglement"],
-    "sap": lambda gt, f, rs: compute_sap(gt, f, rs, num_train=1000, num_test=500)["sap"],
+    "sap_quadratic": lambda gt, f, rs: compute_sap_quadratic(gt, f, rs, num_train=1000, num_test=500)["sap"],
 }
-CHANCE = {"beta_vae": 1 / F, "factor_vae": 1 / F, "mig": 0.0, "dci": 0.0, "sap": 0.0}
+CHANCE = {"beta_vae": 1 / F, "factor_vae": 1 / F, "mig": 0.0, "dci": 0.0, "sap_quadratic": 0.0}
 
 
 @pytest.mark.parametrize("name", METRICS)
@@ -111,3 +111,25 @@ def test_mig_reports_per_factor_gaps_and_best_dimension():
 def test_bad_representation_shape_is_rejected():
     with pytest.raises(ValueError, match="shape"):
         compute_mig(ToyGroundTruth(), lambda obs: np.zeros(len(obs)), np.random.default_rng(0), num_train=32)
+
+
+def test_sap_is_disentanglement_libs_on_hand_computed_codes():
+    """Continuous branch: R^2 of each dimension with the factor; discrete: LinearSVC(C=0.01) accuracy."""
+    y = np.array([[0.0], [1.0], [2.0], [3.0]])
+    codes = np.column_stack([y[:, 0], [0.0, 1.0, 0.0, 1.0]])  # R^2 = 1 and (1/3)^2 / (1/3 * 5/3) = 0.2
+    scores = sap_score_matrix(codes, y, codes, y, continuous_factors=True)
+    np.testing.assert_allclose(scores[:, 0], [1.0, 0.2])
+    assert sap_from_score_matrix(scores) == pytest.approx([0.8])
+
+    labels = np.repeat([0, 1], 100)[:, None]
+    codes = np.column_stack([10.0 * (2 * labels[:, 0] - 1), np.zeros(200)])  # separable; constant (one class predicted)
+    scores = sap_score_matrix(codes, labels, codes, labels)
+    np.testing.assert_allclose(scores[:, 0], [1.0, 0.5])  # raw accuracy, not rescaled to chance
+    assert sap_from_score_matrix(scores) == pytest.approx([0.5])
+
+
+def test_sap_and_its_quadratic_variant_differ_on_the_same_code():
+    """On the toy's true factors the variant reads near 1; disentanglement_lib's 1-D SVMs cannot reach interior levels."""
+    dlib = compute_sap(ToyGroundTruth(), true_factors, np.random.default_rng(0), num_train=1000, num_test=500)["sap"]
+    variant = METRICS["sap_quadratic"](ToyGroundTruth(), true_factors, np.random.default_rng(0))
+    assert variant > 0.9 and dlib < variant - 0.2, (dlib, variant)

@@ -25,11 +25,11 @@ from facebrain.metrics.dci import compute_dci
 from facebrain.metrics.factor_vae import compute_factor_vae
 from facebrain.metrics.ground_truth import load_ground_truth
 from facebrain.metrics.mig import compute_mig
-from facebrain.metrics.sap import compute_sap
+from facebrain.metrics.sap import compute_sap, compute_sap_quadratic
 
 logger = logging.getLogger(__name__)
 
-TABLE_COLUMNS = {"z-diff": "z_diff", "z-min": "z_min", "DCI": "dci", "MIG": "mig", "SAP": "sap"}
+TABLE_COLUMNS = {"z-diff": "z_diff", "z-min": "z_min", "DCI": "dci", "MIG": "mig", "SAP": "sap", "SAP-quadratic": "sap_quadratic"}
 """Column of the disentanglement tables -> key of the per-model metrics record."""
 
 
@@ -53,7 +53,8 @@ def evaluate_model(model: str | Path, ground_truth: str | Path, out: str | Path,
     ground_truth : the dSprites npz (source 'dsprites') or the prepared data set (source 'prepared').
     out : flat JSON record: ``z_diff`` (BetaVAE eval accuracy), ``z_min``
         (FactorVAE eval accuracy), ``dci`` (disentanglement), ``dci_completeness``,
-        ``dci_informativeness``, ``mig``, ``sap``, ``factor_vae_active_dims``, and
+        ``dci_informativeness``, ``mig``, ``sap`` (disentanglement_lib's), ``sap_quadratic`` (the
+        project's (z, z^2) variant, :mod:`facebrain.metrics.sap`), ``factor_vae_active_dims``, and
         ``metric_pool_too_small`` (True when DCI's or SAP's disjoint training and test samples
         are smaller than asked because the pool is; ``details_out`` gives their sizes).
     details_out : JSON with the metrics' per-factor results and matrices.
@@ -73,7 +74,7 @@ def evaluate_model(model: str | Path, ground_truth: str | Path, out: str | Path,
     gt = load_ground_truth(source, ground_truth, levels=levels, seed=seed)
     f = representation_function(model, device)
     batch, n_train, n_eval = int(counts["batch_size"]), int(counts["num_train"]), int(counts["num_eval"])
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(5)]
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]
     logger.info("metrics of %s on %s (%s): factors %s", model, ground_truth, source, dict(zip(gt.factor_names, gt.factors_num_values)))
     beta = compute_beta_vae(gt, f, streams[0], batch_size=batch, num_train=n_train, num_eval=n_eval)
     factor = compute_factor_vae(gt, f, streams[1], batch_size=batch, num_train=n_train, num_eval=n_eval, num_variance_estimate=int(counts["num_variance_estimate"]))
@@ -81,14 +82,15 @@ def evaluate_model(model: str | Path, ground_truth: str | Path, out: str | Path,
     mig = compute_mig(gt, f, streams[2], num_train=n_obs)
     dci = compute_dci(gt, f, streams[3], num_train=n_obs, num_test=n_obs // 2, n_estimators=dci_estimators)
     sap = compute_sap(gt, f, streams[4], num_train=n_obs, num_test=n_obs // 2)
+    sap_quadratic = compute_sap_quadratic(gt, f, streams[5], num_train=n_obs, num_test=n_obs // 2)
     record = {
         "z_diff": beta["eval_accuracy"], "z_min": factor["eval_accuracy"], "factor_vae_active_dims": factor["num_active_dims"],
         "dci": dci["disentanglement"], "dci_completeness": dci["completeness"], "dci_informativeness": dci["informativeness_test"],
-        "mig": mig["discrete_mig"], "sap": sap["sap"],
+        "mig": mig["discrete_mig"], "sap": sap["sap"], "sap_quadratic": sap_quadratic["sap"],
         "metric_pool_too_small": bool(dci["samples"]["pool_too_small"] or sap["samples"]["pool_too_small"]),
     }
     details = {"factor_names": gt.factor_names, "factors_num_values": gt.factors_num_values, "beta_vae": beta, "factor_vae": factor,
-               "mig": mig, "dci": dci, "sap": sap, "provenance": dict(provenance or {})}
+               "mig": mig, "dci": dci, "sap": sap, "sap_quadratic": sap_quadratic, "provenance": dict(provenance or {})}
     from facebrain.io import write_json
 
     write_json(details_out, details)
