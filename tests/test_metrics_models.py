@@ -11,7 +11,7 @@ import torch
 from facebrain.datasets.prepared import PreparedData, write_prepared
 from facebrain.dimension_labels import abs_correlation
 from facebrain.latents import encode_images
-from facebrain.models.grouped import GVAE, MLVAE, dimension_kl, shared_dimensions
+from facebrain.models.grouped import GVAE, dimension_kl, mlvae_group_posterior, shared_dimensions
 from facebrain.models.pairs import sample_pairs
 from facebrain.models.registry import build_model
 from facebrain.models.svae import PAIR_EPS, pair_loss
@@ -77,9 +77,23 @@ def test_group_posteriors_average_or_multiply():
     lv1, lv2 = torch.log(torch.tensor([[1.0]])), torch.log(torch.tensor([[3.0]]))
     mu, lv = GVAE.aggregate(mu1, lv1, mu2, lv2)
     assert mu.item() == pytest.approx(1.0) and lv.exp().item() == pytest.approx(2.0)
-    mu, lv = MLVAE.aggregate(mu1, lv1, mu2, lv2)
+    mu, lv = mlvae_group_posterior(mu1, lv1, mu2, lv2, "product")
     assert lv.exp().item() == pytest.approx(0.75) and mu.item() == pytest.approx(0.5)
+    mu, lv = mlvae_group_posterior(mu1, lv1, mu2, lv2, "dlib")  # disentanglement_lib: 2 v1 v2 / (v1 + v2) = 6 / 4
+    assert lv.exp().item() == pytest.approx(1.5) and mu.item() == pytest.approx(0.5)
     assert dimension_kl(mu1, lv1, mu1, lv1).item() == pytest.approx(0.0)
+
+
+def test_mlvae_uses_disentanglement_libs_group_variance_by_default():
+    mu1, mu2 = torch.tensor([[0.0, 1.0]]), torch.tensor([[2.0, 1.0]])
+    lv1, lv2 = torch.log(torch.tensor([[1.0, 2.0]])), torch.log(torch.tensor([[3.0, 2.0]]))
+    default = build_model({"kind": "mlvae", "latent_dim": 2}, in_channels=1)
+    assert default.group_variance == "dlib"
+    assert default.aggregate(mu1, lv1, mu2, lv2)[1].exp()[0].tolist() == pytest.approx([1.5, 2.0])
+    exact = build_model({"kind": "mlvae", "latent_dim": 2, "group_variance": "product"}, in_channels=1)
+    assert exact.aggregate(mu1, lv1, mu2, lv2)[1].exp()[0].tolist() == pytest.approx([0.75, 1.0])
+    with pytest.raises(ValueError, match="group_variance"):
+        build_model({"kind": "mlvae", "latent_dim": 2, "group_variance": "mean"}, in_channels=1)
 
 
 SPECS = {

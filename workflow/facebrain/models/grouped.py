@@ -3,7 +3,10 @@
 Each training pair (x1, x2) shares all factors but one. The posteriors of
 the *shared* latent dimensions are replaced by one group posterior, used by
 both images: GVAE averages the Gaussian parameters (mean of means, mean of
-variances); ML-VAE multiplies the two Gaussians (precision-weighted). Which
+variances); ML-VAE multiplies the two Gaussians (precision-weighted mean). Its
+group variance is by default disentanglement_lib's 2 v1 v2 / (v1 + v2) (the
+harmonic mean, twice the product's variance; Romeo's ML-VAE numbers come from
+it); ``group_variance: product`` gives the exact product's 1 / (1/v1 + 1/v2). Which
 dimensions are shared follows Locatello et al. (2020): with the per-dimension
 KL delta_k = KL(q(z_k|x1) || q(z_k|x2)), the adaptive variants share the
 dimensions with delta_k below tau = (max_k delta_k + min_k delta_k) / 2; the
@@ -89,12 +92,40 @@ class GVAE(GroupVAE):
         return 0.5 * (mu1 + mu2), torch.log(0.5 * (torch.exp(logvar1) + torch.exp(logvar2)))
 
 
+GROUP_VARIANCES = ("dlib", "product")
+"""ML-VAE group variances: disentanglement_lib's 2 v1 v2 / (v1 + v2), or the exact product's v1 v2 / (v1 + v2)."""
+
+
+def mlvae_group_posterior(mu1, logvar1, mu2, logvar2, group_variance: str = "dlib") -> tuple[torch.Tensor, torch.Tensor]:
+    """ML-VAE's group posterior (mu, logvar), each (B, K), of two Gaussian posteriors.
+
+    The mean is the product's precision-weighted mean (mu1/v1 + mu2/v2) / (1/v1 + 1/v2) in both
+    forms; the variance is 2 v1 v2 / (v1 + v2) for ``'dlib'`` (disentanglement_lib's
+    ``MLVae``) or 1 / (1/v1 + 1/v2) for ``'product'`` (the normalised product of the Gaussians).
+    """
+    if group_variance not in GROUP_VARIANCES:
+        raise ValueError(f"group_variance must be one of {GROUP_VARIANCES}, got {group_variance!r}")
+    precision1, precision2 = torch.exp(-logvar1), torch.exp(-logvar2)
+    product_var = 1.0 / (precision1 + precision2)
+    mean = product_var * (mu1 * precision1 + mu2 * precision2)
+    return mean, torch.log(2.0 * product_var if group_variance == "dlib" else product_var)
+
+
 @register_model("mlvae")
 class MLVAE(GroupVAE):
-    """ML-VAE: the group posterior is the normalised product of the two Gaussians."""
+    """ML-VAE: the group posterior is the product of the two Gaussians (:func:`mlvae_group_posterior`)."""
 
-    @staticmethod
-    def aggregate(mu1, logvar1, mu2, logvar2):
-        precision1, precision2 = torch.exp(-logvar1), torch.exp(-logvar2)
-        var = 1.0 / (precision1 + precision2)
-        return var * (mu1 * precision1 + mu2 * precision2), torch.log(var)
+    hyperparameters = {**GroupVAE.hyperparameters, "group_variance": "dlib"}
+
+    def __init__(self, in_channels: int, latent_dim: int = 10, architecture: str = "a1", beta: float = 1.0, adaptive: bool = True,
+                 num_changed: int = 1, group_variance: str = "dlib"):
+        super().__init__(in_channels, latent_dim, architecture, beta, adaptive, num_changed)
+        if group_variance not in GROUP_VARIANCES:
+            raise ValueError(f"group_variance must be one of {GROUP_VARIANCES}, got {group_variance!r}")
+        self.group_variance = group_variance
+
+    def init_config(self) -> dict:
+        return {**super().init_config(), "group_variance": self.group_variance}
+
+    def aggregate(self, mu1, logvar1, mu2, logvar2):
+        return mlvae_group_posterior(mu1, logvar1, mu2, logvar2, self.group_variance)
