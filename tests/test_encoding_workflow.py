@@ -72,6 +72,22 @@ def test_decoding_table_and_figures(smoke_run):
     assert (smoke_run / "results/figures/encoding_rho_group.png").is_file()
 
 
+def test_gender_classifier_never_trains_on_leaked_test_images(smoke_run):
+    """The simulator plants training stimuli that show a test face; the decoding's gender classifier leaves them out."""
+    from facebrain.fmri.audit import leaked_stimuli
+
+    for subject in SUBJECTS:
+        leaked = leaked_stimuli(smoke_run / f"results/fmri/{subject}/stimulus_audit.tsv")
+        assert leaked
+        with h5py.File(smoke_run / f"results/encoding/{subject}/oracle/stimulus_latents.h5") as f:
+            names = set(f["ids"].asstr()[()])
+        with h5py.File(smoke_run / f"results/encoding/{subject}/oracle/glm.h5") as f:
+            tests = set(f["test_faces"].asstr()[()])
+        summary = json.loads((smoke_run / f"results/encoding/{subject}/oracle/decoding.json").read_text())
+        assert set(leaked) <= names - tests
+        assert summary["n_gender_train"] == len(names - tests - set(leaked))
+
+
 def test_localizer_recovers_planted_face_regions(validation_run):
     for subject in SUBJECTS:
         found, planted = selective(validation_run, subject), truth(validation_run, subject, "faceregions_mask") > 0

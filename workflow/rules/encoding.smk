@@ -119,6 +119,7 @@ rule encoding_decoding:
         mask=paths.path("face_selective"),
         latents=paths.path("stimulus_latents"),
         faces=paths.path("prepared", dataset=config["face_dataset"]),
+        audit=paths.path("stimulus_audit"),
     output:
         summary=paths.path("decoding_summary"),
         h5=paths.path("decoding"),

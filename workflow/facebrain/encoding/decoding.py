@@ -13,7 +13,9 @@ they are not independent trials and a binomial p would be anti-conservative):
 ``p = (1 + #(null >= observed)) / (1 + n_perm)``.
 
 Gender: a logistic regression trained on the latents of the subject's
-training stimuli predicts the gender of the decoded test latents.
+training stimuli predicts the gender of the decoded test latents. Training
+stimuli that show a test face's image (the stimulus audit's leaked names) are
+left out of its training set, so no test face is seen there.
 """
 
 from __future__ import annotations
@@ -138,6 +140,7 @@ def decode_subject(
     face_data_h5: str | Path,
     out_json: str | Path,
     out_h5: str | Path,
+    audit: str | Path | None = None,
     ridge: float = 0.0,
     n_permutations: int = 10_000,
     seed: int = 0,
@@ -146,11 +149,15 @@ def decode_subject(
 ) -> dict[str, float]:
     """Pipeline step: decoding of one subject x model over the face-selective voxels.
 
-    Writes ``out_json`` (pairwise_accuracy, p, gender_accuracy, n_voxels, n_test_faces, ridge)
-    and ``out_h5`` (decoded latents in the model's own units, ``test_faces``, the pairwise null).
+    Writes ``out_json`` (pairwise_accuracy, p, gender_accuracy, n_voxels, n_test_faces, ridge,
+    n_gender_train) and ``out_h5`` (decoded latents in the model's own units, ``test_faces``, the
+    pairwise null). ``audit`` is the subject's stimulus audit (fmri stage): its leaked training
+    stimuli (:func:`facebrain.fmri.audit.leaked_stimuli`) are left out of the gender classifier's
+    training set.
     """
     from facebrain.encoding.accuracy import load_selected_glm
     from facebrain.encoding.glm import read_stimulus_latents
+    from facebrain.fmri.audit import leaked_stimuli
     from facebrain.io import write_h5, write_json
 
     glm, keep, _ = load_selected_glm(glm_h5, brain_mask_nii, selective_nii, reliability_threshold)
@@ -159,13 +166,14 @@ def decode_subject(
     acc, p, null = pairwise_identification(decoded_z, glm["z_test"], n_permutations, rng)
     latents, face_ids = read_stimulus_latents(latents_h5)
     test = list(glm["test_faces"])
-    train = sorted(set(latents) - set(test))
+    leaked = set(leaked_stimuli(audit)) if audit else set()
+    train = sorted(set(latents) - set(test) - leaked)
     male = male_labels(face_data_h5, [face_ids[s] for s in train + test])
     gender = float("nan")
     if male is not None and train:
         train_z = (np.stack([latents[s] for s in train]) - glm["latent_mean"]) / glm["latent_sd"]
         gender = gender_accuracy(train_z, male[: len(train)], decoded_z, male[len(train) :], seed)
-    summary = {"pairwise_accuracy": acc, "p": p, "gender_accuracy": gender, "n_voxels": int(keep.sum()), "n_test_faces": len(test), "ridge": ridge, "n_permutations": n_permutations}
+    summary = {"pairwise_accuracy": acc, "p": p, "gender_accuracy": gender, "n_voxels": int(keep.sum()), "n_test_faces": len(test), "n_gender_train": len(train), "ridge": ridge, "n_permutations": n_permutations}
     log.info("decoding: pairwise %.3f (p %.4f), gender %.3f", acc, p, gender)
     decoded = decoded_z * glm["latent_sd"] + glm["latent_mean"]
     write_h5(out_h5, {"decoded": decoded.astype(np.float32), "test_faces": np.asarray(test, dtype=object), "null": null}, attrs=dict(provenance or {}, **summary))
