@@ -3,11 +3,15 @@
 # The fMRI source is one job: `simulate_fmri` writes the whole simulated BIDS
 # tree as a directory() output; `download_fmri` fills resources/ds001761
 # (resumable, so the tree itself is not a declared output) and writes its
-# manifest. A per-subject job depends on `fmri_subject_input` and reads the
+# manifest. A local copy (`source: local`) is no job: it is checked when the
+# DAG is built (facebrain.fmri.local.check_local_dataset). A per-subject job depends on `fmri_subject_input` and reads the
 # tree under `fmri_root()` with facebrain.fmri.reader.BidsFmriDataset (names
 # inside the tree: facebrain.fmri.layout). No file tree is globbed at parse time.
 
+from snakemake.exceptions import WorkflowError
+
 from facebrain.fmri.design import SCALES, subject_labels
+from facebrain.fmri.local import check_local_dataset
 
 
 def fmri_config():
@@ -16,13 +20,29 @@ def fmri_config():
 
 
 def fmri_reader_options():
-    """BidsFmriDataset options from the config: the BOLD `space` and the selected `confounds`."""
-    return {"space": fmri_config()["space"], "confounds": list(fmri_config()["confounds"])}
+    """BidsFmriDataset options from the config: the BOLD `space`, the selected `confounds` and, for a local copy, its `derivatives`."""
+    options = {"space": fmri_config()["space"], "confounds": list(fmri_config()["confounds"])}
+    if fmri_config()["source"] == "local" and fmri_config()["derivatives"]:
+        options["derivatives"] = fmri_config()["derivatives"]
+    return options
 
 
 def fmri_root():
-    """The BIDS root the analysis reads: the simulated or the downloaded tree."""
-    return paths.path("fmri_simulated" if fmri_config()["source"] == "simulate" else "fmri_downloaded")
+    """The BIDS root the analysis reads: the simulated or the downloaded tree, or the local copy at `fmri.root`."""
+    source = fmri_config()["source"]
+    if source == "local":
+        return fmri_config()["root"]
+    return paths.path("fmri_simulated" if source == "simulate" else "fmri_downloaded")
+
+
+def check_fmri_source():
+    """source local: stop before any job runs when `fmri.root` lacks a subject, session or file the analysis reads."""
+    cfg = fmri_config()
+    if cfg["source"] != "local":
+        return
+    if not cfg["root"]:
+        raise WorkflowError("fmri.source: local needs fmri.root (the path of a ds001761 copy)")
+    check_local_dataset(cfg["root"], cfg["download"]["subjects"], cfg["download"]["sessions"], cfg["space"], cfg["derivatives"])
 
 
 def fmri_subjects():
@@ -34,8 +54,11 @@ def fmri_subjects():
 
 
 def fmri_subject_input(wildcards):
-    """The file(s) a per-subject analysis job must depend on (the dataset's producing output)."""
-    return [paths.path("fmri_simulated")] if fmri_config()["source"] == "simulate" else [paths.path("fmri_manifest")]
+    """The file(s) a per-subject analysis job must depend on (the dataset's producing output; none for a local copy)."""
+    source = fmri_config()["source"]
+    if source == "local":
+        return []
+    return [paths.path("fmri_simulated")] if source == "simulate" else [paths.path("fmri_manifest")]
 
 
 def fmri_simulate_params():

@@ -4,6 +4,9 @@
 # reader is facebrain.fmri.reader.BidsFmriDataset.
 
 
+check_fmri_source()
+
+
 rule simulate_fmri:
     input:
         face_dataset_input,

@@ -252,6 +252,8 @@ class BidsFmriDataset:
     space : output space of the fMRIPrep derivatives read as BOLD: 'MNI152NLin2009cAsym_res-2'
         (4D NIfTI and brain mask per run) or 'fsaverage5' (hemi-L and hemi-R GIFTIs per run).
     confounds : fMRIPrep confound columns that :attr:`FmriRun.confounds` selects.
+    derivatives : the fMRIPrep derivatives' root (holding ``sub-XX/``), or None for
+        ``root/derivatives/fmriprep`` (a local copy may keep them elsewhere).
 
     Raises
     ------
@@ -259,10 +261,12 @@ class BidsFmriDataset:
         when ``root`` is not a BIDS dataset.
     """
 
-    def __init__(self, root: str | Path, space: str = layout.SPACE, confounds: Sequence[str] = DEFAULT_CONFOUNDS):
+    def __init__(self, root: str | Path, space: str = layout.SPACE, confounds: Sequence[str] = DEFAULT_CONFOUNDS,
+                 derivatives: str | Path | None = None):
         from bids import BIDSLayout
 
         self.root = Path(root)
+        self.derivatives = Path(derivatives) if derivatives else self.root / layout.FMRIPREP
         if not (self.root / "dataset_description.json").is_file():
             raise DataError(self.root, "not a BIDS dataset (no dataset_description.json)")
         self.space = space
@@ -294,8 +298,8 @@ class BidsFmriDataset:
         surface = layout.is_surface(self.space)
         for f in files:
             ses, run = layout.label(f.entities.get("session", "01")), int(f.entities.get("run", 1))
-            derivatives = layout.derivative_files(sub, ses, task, run, self.space)
-            bold_files = tuple(self.root / derivatives[f"bold_{hemi}"] for hemi in layout.HEMIS) if surface else (self.root / derivatives["bold"],)
+            derivatives = self.derivative_files(sub, ses, task, run)
+            bold_files = tuple(derivatives[f"bold_{hemi}"] for hemi in layout.HEMIS) if surface else (derivatives["bold"],)
             runs.append(
                 FmriRun(
                     subject=sub,
@@ -303,10 +307,10 @@ class BidsFmriDataset:
                     task=task,
                     run=run,
                     bold=bold_files[0],
-                    mask=None if surface else self.root / derivatives["mask"],
+                    mask=None if surface else derivatives["mask"],
                     tr=self._repetition_time(sub, ses, task, run),
                     events_path=Path(f.path),
-                    confounds_path=self.root / derivatives["confounds"],
+                    confounds_path=derivatives["confounds"],
                     confound_columns=self.confound_columns,
                     image_names_path=self.image_names_path,
                     bold_files=bold_files,
@@ -314,16 +318,21 @@ class BidsFmriDataset:
             )
         return sorted(runs, key=lambda r: (r.session, r.run))
 
+    def derivative_files(self, subject: str, session: str, task: str, run: int) -> dict[str, Path]:
+        """The run's fMRIPrep files in the dataset's space (:func:`facebrain.fmri.layout.derivative_files`), under :attr:`derivatives`."""
+        files = layout.derivative_files(subject, session, task, run, self.space)
+        return {kind: self.derivatives / path.relative_to(layout.FMRIPREP) for kind, path in files.items()}
+
     def stimulus_path(self, stim_file: str) -> Path:
         """The image file of a ``stim_file`` value (relative to ``stimuli/``)."""
         return self.root / layout.STIMULI / _normalise_stim(stim_file)
 
     def _repetition_time(self, sub: str, ses: str, task: str, run: int) -> float:
         """TR (s) from the run's raw sidecar, else the derivative's, else the task-level sidecar."""
-        derived = layout.derivative_files(sub, ses, task, run, self.space)["bold_L.json" if layout.is_surface(self.space) else "bold.json"]
+        derived = self.derivative_files(sub, ses, task, run)["bold_L.json" if layout.is_surface(self.space) else "bold.json"]
         candidates = [
             self.root / layout.raw_file(sub, ses, task, run, "bold", ".json"),
-            self.root / derived,
+            derived,
             self.root / f"task-{task}_bold.json",
         ]
         for sidecar in candidates:
