@@ -120,7 +120,7 @@ def test_host_refusal_is_reported_like_offline(server, tmp_path):
 def test_celeba_offline_lists_every_file_and_writes_nothing(tmp_path):
     root = tmp_path / "celeba"
     with pytest.raises(OfflineError) as err:
-        download_celeba(root, _closed_port_url())
+        download_celeba(root, "mirror", _closed_port_url())
     message = str(err.value)
     for name, md5 in CELEBA_MD5.items():
         assert str(root / name) in message and md5 in message
@@ -130,5 +130,5 @@ def test_celeba_offline_lists_every_file_and_writes_nothing(tmp_path):
 def test_celeba_download_checks_each_md5(server, tmp_path):
     RangeHandler.files = {"list_eval_partition.txt": b"000001.jpg 0\n"}
     with pytest.raises(DataError, match="md5 checksum mismatch"):
-        download_celeba(tmp_path, server, files=["list_eval_partition.txt"])
+        download_celeba(tmp_path, "mirror", server, files=["list_eval_partition.txt"])
     assert not (tmp_path / "list_eval_partition.txt").exists()

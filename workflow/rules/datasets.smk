@@ -50,6 +50,7 @@ rule download_celeba:
     benchmark:
         paths.benchmark("download_celeba")
     params:
+        source=config["datasets"]["celeba"]["source"],
         base_url=config["datasets"]["celeba"]["base_url"],
     threads: 1
     resources:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import io
 import logging
+import urllib.parse
 import zipfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -51,34 +52,95 @@ IMAGE_SIZE = (178, 218)
 """(width, height) of CelebA's aligned images."""
 
 
-def download_celeba(root: str | Path, base_url: str, files: Sequence[str] = tuple(CELEBA_MD5)) -> None:
-    """Download CelebA's files from ``base_url`` into ``root``, each verified by md5.
+CELEBA_GDRIVE_IDS = {
+    "img_align_celeba.zip": "0B7EVK8r0v71pZjFTYXZWM3FlRnM",
+    "list_attr_celeba.txt": "0B7EVK8r0v71pblRyaVFSWGxPY0U",
+    "identity_CelebA.txt": "1_ee_0u7vcNLOfNLegJRHmolfH5ICW-XS",
+    "list_bbox_celeba.txt": "0B7EVK8r0v71pbThiMVRxWXZ4dU0",
+    "list_landmarks_align_celeba.txt": "0B7EVK8r0v71pd0FJY3Blby1HUTQ",
+    "list_eval_partition.txt": "0B7EVK8r0v71pY0NSMzRuSXJEVkk",
+}
+"""Google Drive file ids of CelebA's official distribution (as torchvision lists them)."""
+GDRIVE_URL = "https://drive.google.com/uc"
+"""Google Drive's download endpoint (``?id=<file id>&export=download``)."""
+
+
+def drive_download_url(file_id: str, gdrive_url: str = GDRIVE_URL, timeout: float = 60.0) -> str:
+    """The URL that serves a public Google Drive file's bytes.
+
+    Drive answers ``<gdrive_url>?id=<id>&export=download`` with the file itself (small
+    files) or, for files too large for its virus scan (CelebA's 1.4 GB zip), with an
+    HTML page whose download form carries the real URL (``drive.usercontent.google.com``
+    with ``confirm`` and ``uuid``); that page is parsed by gdown, the maintained client.
+
+    Raises
+    ------
+    OfflineError
+        when Drive cannot be reached, refuses, or answers with an error page (e.g. its
+        download quota for the file is exceeded).
+    """
+    import urllib.error
+    import urllib.request
+
+    from gdown.download import get_url_from_gdrive_confirmation
+    from gdown.exceptions import FileURLRetrievalError
+
+    url = f"{gdrive_url}?{urllib.parse.urlencode({'id': file_id, 'export': 'download'})}"
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers={"User-Agent": "facebrain"}), timeout=timeout) as response:
+            if not response.headers.get("Content-Type", "").startswith("text/html"):
+                return url
+            page = response.read().decode("utf-8", "replace")
+    except (urllib.error.URLError, OSError) as err:
+        raise OfflineError(f"{url}: {getattr(err, 'reason', err)}") from err
+    try:
+        return get_url_from_gdrive_confirmation(page)
+    except FileURLRetrievalError as err:
+        raise OfflineError(f"{url}: Google Drive refused the file ({err})") from err
+
+
+def download_celeba(root: str | Path, source: str = "gdrive", base_url: str = "", files: Sequence[str] = tuple(CELEBA_MD5),
+                    gdrive_url: str = GDRIVE_URL) -> None:
+    """Download CelebA's files into ``root``, each verified by md5 (resumable ``.part`` files).
 
     Files already present are verified and kept. When any file cannot be
-    downloaded, nothing partial is left in place and an OfflineError lists
-    every missing file with its md5 and where to put it.
+    downloaded, nothing partial is left in place (an interrupted transfer keeps
+    its ``.part`` to resume) and an OfflineError lists every missing file with
+    its md5 and where to put it.
 
     Parameters
     ----------
     root : destination folder (e.g. ``resources/celeba``).
-    base_url : URL prefix; each file is fetched from ``base_url + name``.
+    source : 'gdrive' (CelebA's official Google Drive files, :data:`CELEBA_GDRIVE_IDS`) or
+        'mirror' (each file fetched from ``base_url + name``).
+    base_url : the mirror's URL prefix (source 'mirror').
     files : the file names to fetch (keys of :data:`CELEBA_MD5`).
+    gdrive_url : Google Drive's download endpoint (tests point it at a local server).
     """
+    if source not in ("gdrive", "mirror"):
+        raise ValueError(f"unknown CelebA source {source!r}; expected 'gdrive' or 'mirror'")
     root = Path(root)
     missing = []
     for name in files:
         try:
-            download(base_url.rstrip("/") + "/" + name, root / name, "md5", CELEBA_MD5[name])
+            if source == "mirror":
+                url = base_url.rstrip("/") + "/" + name
+            elif (root / name).is_file():
+                url = ""  # present: verified without any request
+            else:
+                url = drive_download_url(CELEBA_GDRIVE_IDS[name], gdrive_url)
+            download(url, root / name, "md5", CELEBA_MD5[name])
         except OfflineError as err:
             log.error("%s", err)
             missing.append(name)
     if missing:
-        listing = "\n".join(f"  {root / name}  (md5 {CELEBA_MD5[name]})" for name in missing)
+        host = f"Google Drive ({gdrive_url})" if source == "gdrive" else base_url
+        listing = "\n".join(f"  {root / name}  (md5 {CELEBA_MD5[name]}; Drive id {CELEBA_GDRIVE_IDS[name]})" for name in missing)
         raise OfflineError(
-            f"could not download CelebA from {base_url} (offline, or the host refused). CelebA is distributed "
+            f"could not download CelebA from {host} (offline, or the host refused). CelebA is distributed "
             "from Google Drive (https://mmlab.ie.cuhk.edu.hk/projects/CelebA.html, 'Align&Cropped Images' and "
             f"'Anno'/'Eval'); download these files by hand and place them at:\n{listing}\n"
-            "then run again (or set datasets.celeba.base_url to a mirror)."
+            "then run again (or set datasets.celeba.source: mirror and datasets.celeba.base_url to a mirror)."
         )
 
 
