@@ -214,7 +214,7 @@ def test_missing_factor_is_named(faces, tmp_path):
 def test_audit_finds_the_planted_leaks_and_duplicates(sim, tmp_path):
     planted = json.loads((sim / "ground_truth/simulation.json").read_text())["subjects"]["sub-02"]
     out = tmp_path / "stimulus_audit.tsv"
-    audit = write_stimulus_audit(sim, "02", out)
+    audit = write_stimulus_audit(sim, "02", out, tmp_path / "stimulus_counts.json")
     leaks = audit[audit.problem == "test_in_train"]
     assert sorted(leaks.stim_name) == planted["leaked_training_names"] and len(leaks) == 2
     assert set(leaks.same_image_as) <= set(planted["test_faces"])
@@ -225,6 +225,10 @@ def test_audit_finds_the_planted_leaks_and_duplicates(sim, tmp_path):
     data = BidsFmriDataset(sim)
     n_masked = sum(leaked_trial_mask(r.events, leaked_stimuli(out)).sum() for r in data.runs("02", "faces"))
     assert n_masked == leaks.n_trials.astype(int).sum()
+    counts = json.loads((tmp_path / "stimulus_counts.json").read_text())
+    assert counts["leaked_training_names"] == 2 and counts["leaked_training_trials"] == n_masked
+    assert counts["test_faces"] == design.N_TEST_FACES
+    assert counts["training_images"] == counts["training_names"] - len(planted["duplicate_images"])
 
 
 def test_audit_matches_identical_images_without_the_name_list(sim, tmp_path):

@@ -114,6 +114,7 @@ FILES: dict[str, str] = {
     "fmri_downloaded": "resources/ds001761",  # filled by the download; its manifest is the job's output
     "fmri_manifest": "results/fmri/ds001761_manifest.json",
     "stimulus_audit": "results/fmri/sub-{subject}/stimulus_audit.tsv",
+    "stimulus_counts": "results/fmri/sub-{subject}/stimulus_counts.json",
     "fmri_overview": "results/fmri/sub-{subject}/overview.png",
     # --- encoding: per subject (localizer), per subject x model, across subjects ---------------
     "brain_mask": f"{_SUBJECT}/localizer/brain_mask.nii.gz",

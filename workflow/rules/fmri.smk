@@ -49,16 +49,17 @@ rule download_fmri:
 
 
 rule fmri_stimulus_audit:
-    """Leaked test faces and images shown under two names, per subject. Cells: facebrain.fmri.audit.audit_subject."""
+    """Leaked test faces and images shown under two names, and the stimulus counts, per subject. Cells: facebrain.fmri.audit.audit_and_count."""
     input:
         fmri_subject_input,
     output:
-        report(
+        audit=report(
             paths.path("stimulus_audit"),
             caption="../report/fmri_stimulus_audit.rst",
             category="fMRI data",
             subcategory="stimulus audit",
         ),
+        counts=paths.path("stimulus_counts"),
     log:
         paths.log("fmri_stimulus_audit", "subject"),
     benchmark:

@@ -12,6 +12,10 @@ both by linking stimulus names that share a face-dataset file
     test_in_train  F1024.jpg  train_face  000043.jpg  F9321.jpg      1         ses-01_run-02
     two_names      ...
 
+Beside it, ``stimulus_counts.json`` gives the subject's trial and stimulus counts
+(training trials, distinct training names and images, test trials and faces, leaked
+names and trials; :func:`audit_and_count`), the numbers to check against the paper.
+
 ``problem`` is ``test_in_train`` (a training stimulus showing a test face's
 image: its trials leak the test set into the fit) or ``two_names`` (one image,
 several names). :func:`leaked_stimuli` returns the training names the encoding
@@ -29,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from facebrain.errors import DataError
-from facebrain.io import write_table
+from facebrain.io import write_json, write_table
 from facebrain.paths import bids
 
 AUDIT_COLUMNS = ("subject", "problem", "stim_name", "trial_type", "face_id", "same_image_as", "n_trials", "runs")
@@ -54,6 +58,21 @@ def audit_subject(bids_root: str | Path, subject: str) -> pd.DataFrame:
     DataError
         when a stimulus can be identified neither by a face id nor by its image file.
     """
+    return audit_and_count(bids_root, subject)[0]
+
+
+def audit_and_count(bids_root: str | Path, subject: str) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The audit of :func:`audit_subject` and the subject's stimulus counts.
+
+    Returns
+    -------
+    (audit, counts): counts has ``training_trials`` (train_face events, one-back repeats
+    included), ``oneback_repeats`` (of them), ``training_names`` (distinct training stimulus
+    names), ``training_images`` (distinct training images: names linked by a face id or
+    identical bytes count once), ``test_trials``, ``test_faces`` (distinct test-face names),
+    ``leaked_training_names`` and ``leaked_training_trials`` (training stimuli showing a test
+    face's image, and their trials), ``two_name_images`` (images shown under several names).
+    """
     from facebrain.fmri.reader import BidsFmriDataset
 
     data = BidsFmriDataset(bids_root)
@@ -61,7 +80,7 @@ def audit_subject(bids_root: str | Path, subject: str) -> pd.DataFrame:
     for run in data.runs(subject, "faces"):
         ev = run.events[run.events.trial_type.isin(FACE_TRIALS)]
         trials.append(ev.assign(run=f"ses-{run.session}_run-{run.run:02d}"))
-    table = pd.concat(trials, ignore_index=True) if trials else pd.DataFrame(columns=["stim_name", "trial_type", "face_id", "stim_file", "run"])
+    table = pd.concat(trials, ignore_index=True) if trials else pd.DataFrame(columns=["stim_name", "trial_type", "face_id", "stim_file", "oneback", "run"])
     stimuli = table.groupby("stim_name", sort=True).agg(
         face_id=("face_id", "first"), stim_file=("stim_file", "first"), n_trials=("stim_name", "size"),
         runs=("run", lambda r: ";".join(sorted(set(r)))), kinds=("trial_type", lambda k: frozenset(k)),
@@ -81,8 +100,22 @@ def audit_subject(bids_root: str | Path, subject: str) -> pd.DataFrame:
             if "train_face" in kinds[name] and tests:
                 leaked_as = [n for n in tests if n != name] or [name]
                 rows.append({**base, "problem": "test_in_train", "trial_type": "train_face", "same_image_as": ";".join(leaked_as)})
-    audit = pd.DataFrame(rows, columns=list(AUDIT_COLUMNS))
-    return audit.sort_values(["problem", "stim_name"], ignore_index=True)
+    audit = pd.DataFrame(rows, columns=list(AUDIT_COLUMNS)).sort_values(["problem", "stim_name"], ignore_index=True)
+    train = table[table.trial_type == "train_face"]
+    train_names = set(train.stim_name)
+    leaked = set(audit.loc[audit.problem == "test_in_train", "stim_name"])
+    counts = {
+        "training_trials": len(train),
+        "oneback_repeats": int(train.oneback.sum()),
+        "training_names": len(train_names),
+        "training_images": sum(1 for names in groups if train_names.intersection(names)),
+        "test_trials": int((table.trial_type == "test_face").sum()),
+        "test_faces": int(table.loc[table.trial_type == "test_face", "stim_name"].nunique()),
+        "leaked_training_names": len(leaked),
+        "leaked_training_trials": int(train.stim_name.isin(leaked).sum()),
+        "two_name_images": sum(1 for names in groups if len(names) > 1),
+    }
+    return audit, counts
 
 
 def _kind_label(kinds: Collection[str]) -> str:
@@ -122,14 +155,19 @@ def _connected_names(keys: Mapping[str, list[str]]) -> list[list[str]]:
     return [sorted(g) for g in groups.values()]
 
 
-def write_stimulus_audit(bids_root: str | Path, subject: str, out: str | Path, provenance: Mapping[str, Any] | None = None) -> pd.DataFrame:
-    """Pipeline step: write ``out`` (stimulus_audit.tsv) for one subject; return the table."""
+def write_stimulus_audit(bids_root: str | Path, subject: str, out: str | Path, out_counts: str | Path,
+                         provenance: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Pipeline step: write ``out`` (stimulus_audit.tsv) and ``out_counts`` (stimulus_counts.json, see
+    :func:`audit_and_count`) for one subject; return the audit table."""
     import logging
 
-    audit = audit_subject(bids_root, subject)
-    counts = audit["problem"].value_counts().to_dict()
-    logging.getLogger(__name__).info("%s: %s", subject, counts or "no leaked or duplicated stimuli")
+    audit, counts = audit_and_count(bids_root, subject)
+    problems = audit["problem"].value_counts().to_dict()
+    log = logging.getLogger(__name__)
+    log.info("%s: %s", subject, problems or "no leaked or duplicated stimuli")
+    log.info("%s: %s", subject, counts)
     write_table(out, audit)
+    write_json(out_counts, dict(counts, subject=bids(subject=subject)))
     return audit
 
 
