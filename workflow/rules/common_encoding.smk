@@ -40,6 +40,11 @@ def encoding_model_input(wildcards):
     return paths.path("model", model=wildcards.model, dataset=config["face_dataset"])
 
 
+def stimulus_faces_input(wildcards):
+    """The face dataset's files when stimuli are encoded from their originals (`encoding.stimulus_images: celeba`), else nothing."""
+    return face_dataset_input(wildcards) if encoding_config()["stimulus_images"] == "celeba" else []
+
+
 def encoding_labels_input(wildcards):
     """The models stage's dimension labels of {model} on the face dataset."""
     return paths.path("dimension_labels", model=wildcards.model, dataset=config["face_dataset"])

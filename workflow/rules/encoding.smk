@@ -35,6 +35,7 @@ rule encoding_stimulus_latents:
     input:
         fmri=fmri_subject_input,
         model=encoding_model_input,
+        faces=stimulus_faces_input,
     output:
         paths.path("stimulus_latents"),
     log:
@@ -43,6 +44,8 @@ rule encoding_stimulus_latents:
         paths.benchmark("encoding_stimulus_latents", "subject", "model")
     params:
         root=fmri_root(),
+        stimulus_images=encoding_config()["stimulus_images"],
+        face_root=paths.path("face_root", dataset=config["face_dataset"]),
         device=config["device"],
         batch_size=encoding_config()["stimulus_batch_size"],
     threads: 1

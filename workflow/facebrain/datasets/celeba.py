@@ -262,19 +262,42 @@ def _open_archive(path: str) -> zipfile.ZipFile:
     return zipfile.ZipFile(path)
 
 
+def load_faces(root: str | Path, ids: Sequence[str]) -> np.ndarray:
+    """CelebA-layout images by id with exactly the training preprocessing of :func:`prepare_faces`.
+
+    Parameters
+    ----------
+    root : the CelebA-layout folder (``img_align_celeba/`` or ``img_align_celeba.zip``).
+    ids : image file names ('000123.jpg').
+
+    Returns
+    -------
+    uint8 (n, 64, 64, 3): each image decoded and preprocessed by
+    :func:`facebrain.datasets.faces.preprocess_face` (the rows ``results/data/{dataset}.h5`` holds).
+
+    Raises
+    ------
+    DataError
+        naming an image that is missing or unreadable.
+    """
+    from facebrain.datasets.faces import FACE_SIZE, preprocess_face
+
+    layout = CelebALayout(root)
+    archive = _open_archive(str(layout.image_zip)) if not layout.image_dir.is_dir() else None
+    if not len(ids):
+        return np.empty((0, FACE_SIZE, FACE_SIZE, 3), np.uint8)
+    return np.stack([preprocess_face(layout.read_image(name, archive)) for name in ids])
+
+
 def _load_faces(job: tuple[str, Sequence[str]]) -> np.ndarray | tuple[str, str]:
-    """Decode and preprocess a block of images (runs in a worker process).
+    """:func:`load_faces` of a block of images (runs in a worker process).
 
     Returns uint8 (n, 64, 64, 3), or the (path, problem) of a DataError
     (DataError itself does not survive pickling back from the worker).
     """
-    from facebrain.datasets.faces import preprocess_face
-
     root, names = job
-    layout = CelebALayout(root)
-    archive = _open_archive(str(layout.image_zip)) if not layout.image_dir.is_dir() else None
     try:
-        return np.stack([preprocess_face(layout.read_image(name, archive)) for name in names])
+        return load_faces(root, names)
     except DataError as err:
         return err.path, err.problem
 

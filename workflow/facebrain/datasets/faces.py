@@ -5,6 +5,10 @@ beta-VAE and FactorVAE code): a centred square crop of 148x148 pixels from the
 aligned 178x218 image, then a resize to 64x64. For images of another size the
 crop keeps the same proportion: a centred square of side ``148/178`` of the
 shorter side (so an image already cropped square loses its borders the same way).
+
+ds001761's displayed stimuli are already cropped around the face (small JPEGs);
+:func:`resize_displayed` brings one to the model input without cropping it a
+second time.
 """
 
 from __future__ import annotations
@@ -40,4 +44,21 @@ def preprocess_face(img: Image.Image) -> np.ndarray:
     top = (h - side) // 2
     crop = img.crop((left, top, left + side, top + side))
     out = crop.resize((FACE_SIZE, FACE_SIZE), Image.Resampling.LANCZOS)
+    return np.asarray(out, dtype=np.uint8)
+
+
+def resize_displayed(img: Image.Image) -> np.ndarray:
+    """Resize an already cropped face image (a displayed ds001761 stimulus) to the model input, without cropping.
+
+    Parameters
+    ----------
+    img : PIL.Image.Image
+        Any mode and size.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8, shape (64, 64, 3), RGB: the whole image resized with a Lanczos filter.
+    """
+    out = img.convert("RGB").resize((FACE_SIZE, FACE_SIZE), Image.Resampling.LANCZOS)
     return np.asarray(out, dtype=np.uint8)
