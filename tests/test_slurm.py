@@ -6,7 +6,9 @@ slurm.conf to /etc/slurm/slurm.conf, starts munged, slurmctld and slurmd, and
 stops them again by the pids in their pid files. The test runs smoke-preset
 targets with `--profile profiles/slurm-test` and with the local executor in
 two copies of the repository, checks that the jobs went through sbatch and
-that the outputs are equal.
+that the outputs are equal; a second test runs the user's command verbatim,
+`snakemake --profile slurm results/table1.csv`, after the setup step that links
+the profile into a temporary XDG_CONFIG_HOME.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import copy_repo, run_snakemake
+from conftest import SNAKEMAKE, copy_repo, run_snakemake
 from facebrain.provenance import decode_provenance
 
 pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
@@ -264,3 +266,23 @@ def test_smoke_targets_run_through_slurm_like_locally(slurm_cluster, tmp_path):
     for rel in produced:
         assert (cluster / rel).is_file(), f"{rel} was made locally but not on SLURM"
         assert_same_output(local / rel, cluster / rel)
+
+
+def test_users_command_verbatim_after_the_setup_step(slurm_cluster, tmp_path):
+    """README's one setup step, then exactly `snakemake --profile slurm results/table1.csv`.
+
+    The setup step links the test cluster's profile (profiles/slurm-test: no account,
+    squeue status, the smoke preset) as the user's `slurm` profile in a temporary
+    XDG_CONFIG_HOME; snakemake finds it there as it would in ~/.config/snakemake/.
+    """
+    repo = copy_repo(tmp_path / "repo")
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "xdg"), PYTHONUNBUFFERED="1")
+    subprocess.run(["bash", "setup.sh", "--slurm-profile", "profiles/slurm-test"], cwd=repo, env=env, check=True, capture_output=True)
+    proc = subprocess.run([SNAKEMAKE, "--profile", "slurm", "results/table1.csv"], cwd=repo, env=env, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=1500)
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    n_jobs = int(re.search(r"^total\s+(\d+)$", proc.stdout, flags=re.M).group(1))
+    submitted = [line for line in proc.stdout.splitlines() if "has been submitted with SLURM jobid" in line]
+    assert len(submitted) == n_jobs, proc.stdout[-4000:]
+    table = pd.read_csv(repo / "results/table1.csv")
+    assert set(table.model) == {"oracle", "random"} and len(table) == 4
