@@ -316,7 +316,10 @@ def prepare_faces(root: str | Path, out: str | Path, n_images: int = 0, workers:
     Images are centre-cropped and resized to 64 x 64 with
     :func:`facebrain.datasets.faces.preprocess_face`. ``factors`` are the
     ground truth of ``factors.tsv`` when present (SynthFaces), else the 40
-    attributes as 0/1; ``split`` is ``list_eval_partition.txt``; ``ids`` the
+    attributes as 0/1 followed, when ``list_landmarks_align_celeba.txt`` is
+    there, by the continuous landmark attributes ``yaw`` (proxy), ``roll`` and
+    ``mouth_width`` (:func:`facebrain.datasets.landmarks.landmark_factors`), so
+    a dimension can be labelled by head rotation on real CelebA; ``split`` is ``list_eval_partition.txt``; ``ids`` the
     file names.
 
     Parameters
@@ -328,6 +331,7 @@ def prepare_faces(root: str | Path, out: str | Path, n_images: int = 0, workers:
     checksums : optional file name -> md5 to verify first (real CelebA).
     provenance : file attributes.
     """
+    from facebrain.datasets.landmarks import LANDMARK_FACTORS, LANDMARKS_FILE, landmark_factors, read_landmarks
     from facebrain.datasets.prepared import write_prepared
 
     layout = CelebALayout(root)
@@ -351,6 +355,15 @@ def prepare_faces(root: str | Path, out: str | Path, n_images: int = 0, workers:
         values, factor_names, kind = factors.loc[names].to_numpy(), list(factors.columns), "ground-truth factors"
     else:
         values, factor_names, kind = (attrs.loc[names].to_numpy() > 0).astype(np.float32), list(ATTRIBUTE_NAMES), "CelebA attributes (0/1)"
+        landmarks_path = layout.root / LANDMARKS_FILE
+        if landmarks_path.is_file():
+            landmarks = read_landmarks(landmarks_path)
+            absent = names.difference(landmarks.index)
+            if len(absent):
+                raise DataError(landmarks_path, f"{len(absent)} image(s) have no landmarks, e.g. {absent[0]}")
+            values = np.hstack([values, landmark_factors(landmarks.loc[names]).to_numpy()])
+            factor_names += LANDMARK_FACTORS
+            kind += " and landmark attributes (yaw proxy, roll, mouth width)"
     log.info("preparing %d face images from %s (%s)", len(names), layout.root, kind)
     step = 256
     jobs = [(str(layout.root), list(names[i : i + step])) for i in range(0, len(names), step)]

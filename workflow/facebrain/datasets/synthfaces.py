@@ -370,6 +370,52 @@ def celeba_attributes(factors: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# Where the landmarks sit on the head, in its (longitude u, height v) coordinates, as painted
+# by render_face: the eye centres, and the mouth corners at the ends of the line between the lips.
+_EYE_U, _EYE_V = 0.37, 0.12
+# SynthFaces' nose is painted flat on the head's surface (no 3D ridge). Its landmark is the
+# painted nose's lower part, where the face is widest below the eyes: a point far in front of
+# the eyes' plane, so its offset from the eyes' midpoint follows the head's rotation.
+_NOSE_V = -0.2
+
+
+def _project(face: _Surface, u: float, v: float, psi: float) -> tuple[float, float]:
+    """Image pixel (x, y) of the face surface's point at longitude ``u``, height ``v`` after a yaw ``psi``."""
+    a, c = float(face.A(np.array(v))), float(face.C(np.array(v)))
+    r = 1.0 / math.sqrt(math.sin(u) ** 2 / a**2 + math.cos(u) ** 2 / c**2)
+    x, z = r * math.sin(u), r * math.cos(u)
+    return _CENTER[0] + (x * math.cos(psi) + z * math.sin(psi)) * _UNIT, _CENTER[1] - v * _UNIT
+
+
+def synthfaces_landmarks(factors: pd.DataFrame) -> pd.DataFrame:
+    """CelebA's five landmarks of each SynthFaces image, projected from its 3D head.
+
+    The eye centres, the nose (see ``_NOSE_V``) and the mouth corners (the smile widens and
+    lifts them) are points of the rendered head surface in its own coordinates; each is
+    rotated by the face's yaw and projected as :func:`render_face` does, then rounded to
+    whole pixels as CelebA's file has them.
+
+    Parameters
+    ----------
+    factors : DataFrame with columns :data:`FACTOR_NAMES` (n rows).
+
+    Returns
+    -------
+    int DataFrame (n, 10), same index, columns
+    :data:`facebrain.datasets.landmarks.LANDMARK_COLUMNS`.
+    """
+    from facebrain.datasets.landmarks import LANDMARK_COLUMNS
+
+    rows = []
+    for yaw, smile, gender in zip(factors["yaw"], factors["smile"], factors["gender"]):
+        face, _ = _head_surfaces((gender + 1) / 2)
+        psi = yaw * MAX_YAW
+        mouth_u, mouth_v = 0.28 + 0.1 * max(smile, 0.0), -0.55 + 0.1 * smile
+        points = [(-_EYE_U, _EYE_V), (_EYE_U, _EYE_V), (0.0, _NOSE_V), (-mouth_u, mouth_v), (mouth_u, mouth_v)]
+        rows.append([round(c) for u, v in points for c in _project(face, u, v, psi)])
+    return pd.DataFrame(rows, index=factors.index, columns=LANDMARK_COLUMNS, dtype=int)
+
+
 def _render_to_file(job: tuple[str, dict[str, float], int]) -> None:
     path, factors, quality = job
     Image.fromarray(render_face(factors)).save(path, format="JPEG", quality=quality)
@@ -385,6 +431,7 @@ def generate_synthfaces(out_dir: str | Path, n_images: int, valid_fraction: floa
     the 40 attribute names, then ``file v1..v40`` in {-1, 1}, see
     :func:`celeba_attributes`), ``list_eval_partition.txt`` (``file 0|1|2``;
     like CelebA, train images come first, then valid, then test),
+    ``list_landmarks_align_celeba.txt`` (CelebA's layout, :func:`synthfaces_landmarks`),
     ``factors.tsv`` (``image_id`` and the factor values) and ``README``.
     The folder is built next to ``out_dir`` and renamed into place when
     complete (an existing ``out_dir`` is replaced).
@@ -400,6 +447,7 @@ def generate_synthfaces(out_dir: str | Path, n_images: int, valid_fraction: floa
     workers : rendering processes.
     provenance : recorded in the README.
     """
+    from facebrain.datasets.landmarks import LANDMARKS_FILE, write_landmarks
     from facebrain.io import atomic_dir, write_table, write_text
 
     if n_images < 1:
@@ -431,6 +479,7 @@ def generate_synthfaces(out_dir: str | Path, n_images: int, valid_fraction: floa
         lines += [f"{name} " + " ".join(f"{v:2d}" for v in row) for name, row in zip(names, attrs.to_numpy())]
         write_text(tmp / "list_attr_celeba.txt", "\n".join(lines) + "\n")
         write_text(tmp / "list_eval_partition.txt", "".join(f"{n} {p}\n" for n, p in zip(names, partition)))
+        write_landmarks(tmp / LANDMARKS_FILE, synthfaces_landmarks(factors).set_axis(names))
         write_table(tmp / "factors.tsv", pd.concat([pd.Series(names, name="image_id"), factors], axis=1), float_format="%.6f")
         write_text(tmp / "README", _readme(n_images, seed, provenance))
 
