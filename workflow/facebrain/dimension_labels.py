@@ -1,10 +1,12 @@
 """Naming latent dimensions by the known factor they track, and a max-correlation score.
 
 For each latent dimension the best-matching ground-truth factor (SynthFaces'
-yaw, smile, ...; dSprites' shape, scale, ...; CelebA's attributes) is the one
-with the largest absolute Pearson correlation between the posterior means and
-the factor over the held-out (test) images, so figures can name "rotation" or
-"smile" as the paper's human raters did.
+yaw, smile, ...; dSprites' shape, scale, ...; CelebA's attributes and landmark
+attributes) is the one with the largest absolute Pearson correlation between
+the posterior means and the factor over the held-out (test) images, so figures
+can name "rotation" or "smile". The paper's labels came from two human raters
+looking at traversals; :func:`apply_rater_labels` lets such a file (``dim``,
+``label``) replace the automatic labels of a model.
 """
 
 from __future__ import annotations
@@ -133,4 +135,65 @@ def latent_factor_correlation(pairs: Sequence[Sequence[str]], latents: Sequence[
         })
     table = pd.DataFrame(rows)
     write_table(out, table)
+    return table
+
+
+RATER_COLUMNS = ("dim", "label")
+
+
+def read_rater_labels(path: str | Path) -> dict[int, str]:
+    """Read a raters' labels file: TSV with columns ``dim`` (0-based latent dimension) and ``label``.
+
+    Raises
+    ------
+    DataError
+        when the file is unreadable, lacks a column, has a non-integer or repeated dim, or an empty label.
+    """
+    try:
+        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise DataError(path, f"cannot read rater labels: {err}") from err
+    missing = [c for c in RATER_COLUMNS if c not in table.columns]
+    if missing:
+        raise DataError(path, f"missing column(s) {missing}; expected a TSV with columns dim, label")
+    if not table["dim"].str.strip().str.fullmatch(r"\d+").all():
+        raise DataError(path, "dim must be a non-negative integer (0-based latent dimension)")
+    dims = table["dim"].astype(int)
+    if dims.duplicated().any():
+        raise DataError(path, f"dim {int(dims[dims.duplicated()].iloc[0])} is labelled twice")
+    if (table["label"].str.strip() == "").any():
+        raise DataError(path, f"empty label for dim {int(dims[table['label'].str.strip() == ''].iloc[0])}")
+    return dict(zip(dims, table["label"].str.strip()))
+
+
+def apply_rater_labels(auto_tsv: str | Path, out: str | Path, raters_tsv: str | Path | None = None) -> pd.DataFrame:
+    """Pipeline step: the labels the beta-map figures and tables use.
+
+    Parameters
+    ----------
+    auto_tsv : the automatic labels (:func:`label_dimensions`).
+    out : TSV with columns ``dim``, ``factor``, ``abs_corr`` and ``source``.
+    raters_tsv : the raters' file of the model (:func:`read_rater_labels`), or None. When given,
+        its labels replace the automatic ones (``source`` 'raters'; dims it leaves out are
+        unlabelled, and the abs_corr threshold does not apply to them); else the automatic
+        labels are kept (``source`` 'auto').
+
+    Returns
+    -------
+    the table.
+    """
+    try:
+        auto = pd.read_csv(auto_tsv, sep="\t", keep_default_na=False)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise DataError(auto_tsv, f"cannot read dimension labels: {err}") from err
+    if raters_tsv is None:
+        table = auto.assign(source="auto")
+    else:
+        raters = read_rater_labels(raters_tsv)
+        unknown = sorted(set(raters) - set(auto["dim"].astype(int)))
+        if unknown:
+            raise DataError(raters_tsv, f"dim(s) {unknown} are not latent dimensions of the model (0..{len(auto) - 1})")
+        table = auto.assign(factor=[raters.get(int(d), "") for d in auto["dim"]], source="raters")
+        log.info("rater labels from %s replace the automatic ones: %s", raters_tsv, raters)
+    write_table(out, table[["dim", "factor", "abs_corr", "source"]])
     return table

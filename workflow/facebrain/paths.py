@@ -121,6 +121,7 @@ FILES: dict[str, str] = {
     "localizer_zmap": f"{_SUBJECT}/localizer/zmap.nii.gz",
     "face_selective": f"{_SUBJECT}/localizer/face_selective.nii.gz",
     "localizer_summary": f"{_SUBJECT}/localizer/localizer.json",
+    "encoding_labels": "results/encoding/labels/{model}_dimension_labels.tsv",  # automatic or raters' labels of the beta maps
     "stimulus_latents": f"{_PAIR}/stimulus_latents.h5",
     "glm": f"{_PAIR}/glm.h5",
     "betas": f"{_PAIR}/betas.nii.gz",

@@ -46,8 +46,19 @@ def stimulus_faces_input(wildcards):
 
 
 def encoding_labels_input(wildcards):
+    """The labels of {model}'s dimensions the beta maps use (automatic, or the raters' file)."""
+    return paths.path("encoding_labels", model=wildcards.model)
+
+
+def automatic_labels_input(wildcards):
     """The models stage's dimension labels of {model} on the face dataset."""
     return paths.path("dimension_labels", model=wildcards.model, dataset=config["face_dataset"])
+
+
+def rater_labels_input(wildcards):
+    """The raters' labels file of {model} (`encoding.dimension_labels`), or nothing."""
+    path = encoding_config()["dimension_labels"].get(wildcards.model)
+    return [path] if path else []
 
 
 def stimulus_audit_input(wildcards):
@@ -91,7 +102,7 @@ def beta_overlap_inputs(wildcards):
         "glms": pair_inputs("glm"),
         "brain_masks": [paths.path("brain_mask", subject=s) for s, _ in pairs],
         "selective": [paths.path("face_selective", subject=s) for s, _ in pairs],
-        "labels": [paths.path("dimension_labels", model=m, dataset=config["face_dataset"]) for _, m in pairs],
+        "labels": [paths.path("encoding_labels", model=m) for _, m in pairs],
     }
 
 

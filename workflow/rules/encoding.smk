@@ -59,6 +59,27 @@ rule encoding_stimulus_latents:
         "../scripts/encoding_stimulus_latents.py"
 
 
+rule encoding_dimension_labels:
+    """Labels of the beta-map figures and tables. Cells: facebrain.dimension_labels.apply_rater_labels (the models stage's automatic labels, or the raters' file of encoding.dimension_labels)."""
+    input:
+        auto=automatic_labels_input,
+        raters=rater_labels_input,
+    output:
+        paths.path("encoding_labels"),
+    log:
+        paths.log("encoding_dimension_labels", "model"),
+    benchmark:
+        paths.benchmark("encoding_dimension_labels", "model")
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        "../../envs/facebrain.yaml"
+    script:
+        "../scripts/encoding_dimension_labels.py"
+
+
 rule encoding_glm:
     input:
         fmri=fmri_subject_input,

@@ -167,7 +167,9 @@ def write_decoding_table(
 def labelled_dimensions(labels_tsv: str | Path, min_abs_corr: float) -> dict[str, int]:
     """factor -> the latent dim best matching it, from a models-stage ``*_dimension_labels.tsv``.
 
-    Each factor keeps its single best dim, and only if ``abs_corr >= min_abs_corr``.
+    Each factor keeps its single best dim, and only if ``abs_corr >= min_abs_corr``; labels given
+    by raters (``source`` 'raters', :func:`facebrain.dimension_labels.apply_rater_labels`) are
+    kept whatever their correlation.
     """
     try:
         labels = pd.read_csv(labels_tsv, sep="\t")
@@ -176,7 +178,9 @@ def labelled_dimensions(labels_tsv: str | Path, min_abs_corr: float) -> dict[str
     missing = {"dim", "factor", "abs_corr"} - set(labels.columns)
     if missing:
         raise DataError(labels_tsv, f"missing column(s) {sorted(missing)}")
-    best = labels[labels.abs_corr >= min_abs_corr].sort_values("abs_corr", ascending=False).drop_duplicates("factor")
+    labels = labels[labels.factor.notna() & (labels.factor.astype(str) != "")]
+    rated = labels["source"].eq("raters") if "source" in labels.columns else pd.Series(False, index=labels.index)
+    best = labels[rated | (labels.abs_corr >= min_abs_corr)].sort_values("abs_corr", ascending=False).drop_duplicates("factor")
     return {str(f): int(d) for f, d in zip(best.factor, best.dim)}
 
 
