@@ -12,6 +12,7 @@ from PIL import Image
 from facebrain.datasets.celeba import ATTRIBUTE_NAMES, CelebALayout, prepare_faces
 from facebrain.datasets.faces import preprocess_face
 from facebrain.datasets.prepared import PreparedData
+from facebrain.datasets.landmarks import LANDMARK_FACTORS
 from facebrain.datasets.synthfaces import generate_synthfaces
 from facebrain.errors import DataError
 
@@ -60,9 +61,10 @@ def test_real_celeba_layout_from_zip_gives_attributes_as_factors(layout_copy, tm
     out = tmp_path / "celeba.h5"
     prepare_faces(layout_copy, out, n_images=5)
     with PreparedData(out) as data:
-        assert data.n == 5 and data.factor_names == ATTRIBUTE_NAMES
+        # the 40 attributes, then the landmark attributes (SynthFaces writes CelebA's landmark file too)
+        assert data.n == 5 and data.factor_names == ATTRIBUTE_NAMES + LANDMARK_FACTORS
         attrs = CelebALayout(layout_copy).attributes().iloc[:5]
-        np.testing.assert_array_equal(data.factors, (attrs.to_numpy() > 0).astype(np.float32))
+        np.testing.assert_array_equal(data.factors[:, : len(ATTRIBUTE_NAMES)], (attrs.to_numpy() > 0).astype(np.float32))
 
 
 def test_missing_attribute_column_is_named(layout_copy):
