@@ -1,16 +1,26 @@
-"""Shared fixtures: paths to the repository and the real-data fixtures, and a
-runner that executes the real Snakefile through the snakemake CLI in a copy
-of the repository."""
+"""Shared fixtures and helpers: paths to the repository and the real-data
+fixtures, a runner that executes the real Snakefile through the snakemake CLI
+in a copy of the repository (and reads its dry-run plan), the smoke preset's
+config, the tiny data sets several test modules build, and readers of what a
+figure shows (its image grid, its pixels)."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
+import yaml
+from PIL import Image
+from snakemake.utils import update_config, validate
+
+from facebrain.datasets.prepared import write_prepared
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO.parent / "shared" / "fixtures"
@@ -52,3 +62,100 @@ def smoke_run(tmp_path_factory) -> Path:
     workdir = copy_repo(tmp_path_factory.mktemp("smoke") / "repo")
     run_snakemake(workdir, "--cores", "2", "all", "--configfile", "presets/smoke.yaml")
     return workdir
+
+
+def dry_run_jobs(workdir: Path, *args: str) -> list[dict[str, object]]:
+    """Parse `snakemake -n ARGS` into jobs: {'rule', 'input': [...], 'output': [...], 'reason'}."""
+    proc = run_snakemake(workdir, "-n", *args)
+    jobs: list[dict[str, object]] = []
+    for line in proc.stdout.splitlines():
+        head = re.match(r"^(?:local)?rule (\S+):$", line)
+        if head:
+            jobs.append({"rule": head.group(1), "input": [], "output": [], "reason": ""})
+            continue
+        field = re.match(r"^\s+(input|output|reason): (.*)$", line)
+        if field and jobs:
+            key, value = field.groups()
+            jobs[-1][key] = value if key == "reason" else [v.strip() for v in value.split(",") if v.strip()]
+    return jobs
+
+
+def smoke_config(defaults: bool = False) -> dict:
+    """config.yaml updated by presets/smoke.yaml, merged as snakemake merges --configfile;
+    with ``defaults``, also filled with the schemas' defaults as the Snakefile's validation fills them
+    (the config the rules see)."""
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    update_config(config, yaml.safe_load((REPO / "presets" / "smoke.yaml").read_text()) or {})
+    if defaults:
+        schemas = REPO / "workflow" / "schemas"
+        validate(config, str(schemas / "config.schema.yaml"))
+        for section in ("datasets", "models", "train", "fmri", "encoding", "metrics"):
+            validate(config[section], str(schemas / f"{section}.schema.yaml"))
+    return config
+
+
+SQUARE_FACTORS = ["scale", "posX", "posY"]
+"""Factors of :func:`make_square_dataset`."""
+
+
+def make_square_dataset(path: Path, n: int = 90, channels: int = 1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Squares of known scale and position on black: a tiny dSprites-like prepared file; return (images, factors)."""
+    rng = np.random.default_rng(seed)
+    factors = np.stack([rng.integers(4, 12, n), rng.integers(12, 52, n), rng.integers(12, 52, n)], axis=1).astype(np.float32)
+    images = np.zeros((n, 64, 64, channels), np.uint8)
+    for i, (s, x, y) in enumerate(factors.astype(int)):
+        images[i, y - s // 2 : y + s // 2 + 1, x - s // 2 : x + s // 2 + 1] = 255
+    split = np.r_[np.zeros(n - 30), np.ones(10), 2 * np.ones(20)].astype(np.int8)
+    write_prepared(path, images, factors, SQUARE_FACTORS, split, [str(i) for i in range(n)])
+    return images, factors
+
+
+def image_grid(fig) -> list[list]:
+    """The axes of ``fig`` that show an image, as rows (top to bottom) of axes (left to right), by their position."""
+    rows: dict[float, list] = {}
+    for ax in fig.axes:
+        if ax.get_images():
+            rows.setdefault(round(ax.get_position().y0, 4), []).append(ax)
+    return [sorted(rows[y], key=lambda ax: ax.get_position().x0) for y in sorted(rows, reverse=True)]
+
+
+def shown_image(ax) -> np.ndarray:
+    """The array the (first) image of ``ax`` shows."""
+    return np.asarray(ax.get_images()[0].get_array())
+
+
+def colour_ranges(fig) -> list[tuple[float, float]]:
+    """The value range of each colour bar of a nilearn figure (the axes that draw a gradient, not an image)."""
+    return [ax.get_ylim() for ax in fig.axes if ax.collections and not ax.get_images()]
+
+
+def assert_same_picture(expected: Path, actual: Path, tolerance: float = 2.0) -> None:
+    """Both PNGs have the same size and an RMS pixel difference (0-255 scale) of at most ``tolerance``
+    (room for the last bits of floating-point decoding, not for another layout)."""
+    with Image.open(expected) as a, Image.open(actual) as b:
+        assert a.format == b.format == "PNG"
+        assert a.size == b.size, f"{expected} is {a.size} pixels, {actual} is {b.size}"
+        diff = np.asarray(a.convert("RGB"), float) - np.asarray(b.convert("RGB"), float)
+    rms = float(np.sqrt((diff**2).mean()))
+    assert rms <= tolerance, f"{expected} differs from {actual}: RMS {rms:.2f}"
+
+
+FACE_FACTORS = ["yaw", "smile", "skin_tone", "gender", "hair_color", "light_direction", "background", "eyeglasses"]
+"""Factors of :func:`make_face_dataset` (SynthFaces' factors)."""
+
+
+def make_face_dataset(root: Path, n: int = 260, seed: int = 0) -> Path:
+    """A CelebA-layout folder: img_align_celeba/NNNNNN.jpg, list_attr_celeba.txt (Male), factors.tsv."""
+    rng = np.random.default_rng(seed)
+    (root / "img_align_celeba").mkdir(parents=True)
+    values = rng.uniform(-1, 1, size=(n, len(FACE_FACTORS)))
+    ids = [f"{i + 1:06d}.jpg" for i in range(n)]
+    for i, name in enumerate(ids):
+        Image.fromarray(rng.integers(0, 255, size=(218, 178, 3), dtype=np.uint8)).save(root / "img_align_celeba" / name)
+    table = pd.DataFrame(values, columns=FACE_FACTORS)
+    table.insert(0, "image_id", ids)
+    table.to_csv(root / "factors.tsv", sep="\t", index=False)
+    male = np.where(values[:, FACE_FACTORS.index("gender")] > 0, 1, -1)
+    lines = [str(n), "Male"] + [f"{i} {m}" for i, m in zip(ids, male)]
+    (root / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
+    return root

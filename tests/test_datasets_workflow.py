@@ -5,10 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import copy_repo, run_snakemake
+from conftest import assert_same_picture, copy_repo, image_grid, run_snakemake, shown_image, smoke_config
+from facebrain.datasets.figures import dsprites_figure, synthfaces_figure
 from facebrain.datasets.prepared import PreparedData
 
 pytestmark = pytest.mark.workflow
+
+SMOKE = smoke_config()
 
 TARGETS = ["results/data/dsprites.h5", "results/data/synthfaces.h5",
            "results/figures/datasets/dsprites.png", "results/figures/datasets/synthfaces.png"]
@@ -43,11 +46,20 @@ def test_synthfaces_h5_matches_its_celeba_layout(datasets_run):
         assert data.factors[:, :7].std(axis=0).min() > 0.4  # uniform on [-1, 1]: sd 0.58
 
 
-def test_figures_are_drawn(datasets_run):
-    for name in ("dsprites", "synthfaces"):
-        path = datasets_run / f"results/figures/datasets/{name}.png"
-        with open(path, "rb") as f:
-            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+def test_figures_show_two_sample_rows_and_a_sweep_per_factor(datasets_run, tmp_path):
+    npz = datasets_run / "resources/dsprites/dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
+    with np.load(npz, allow_pickle=True) as f:
+        dsprites_factors = [name for name in f["metadata"].item()["latents_names"] if name != "color"]
+    with PreparedData(datasets_run / "results/data/synthfaces.h5") as data:
+        face_factors = list(data.factor_names)
+    drawn = {"dsprites": (dsprites_figure(npz, tmp_path / "dsprites.png", seed=SMOKE["seed"]), dsprites_factors),
+             "synthfaces": (synthfaces_figure(datasets_run / "resources/synthfaces", tmp_path / "synthfaces.png"), face_factors)}
+    for name, (fig, factors) in drawn.items():
+        assert_same_picture(datasets_run / f"results/figures/datasets/{name}.png", tmp_path / f"{name}.png")
+        grid = image_grid(fig)
+        assert [row[0].get_ylabel() for row in grid] == ["samples 1", "samples 2", *factors]
+        for row in grid[2:]:  # first against middle: dSprites' orientation sweep ends where it starts
+            assert len(row) >= 2 and not np.array_equal(shown_image(row[0]), shown_image(row[len(row) // 2])), f"{name}: {row[0].get_ylabel()} does not sweep"
         assert (datasets_run / f"logs/{name}_figure/{name}_figure.log").is_file()
 
 

@@ -14,6 +14,7 @@ from facebrain.encoding.tables import beta_overlap, labelled_dimensions, stars, 
 from facebrain.encoding.glm import unmask
 from facebrain.errors import DataError
 from facebrain.io import write_h5
+from conftest import colour_ranges
 
 SHAPE = (8, 8, 5)
 
@@ -59,9 +60,17 @@ def test_evaluate_encoding_writes_score_and_maps(glm_files):
     with pytest.raises(DataError, match="empty.nii.gz.*no face-selective voxel"):
         evaluate_encoding(t / "glm.h5", t / "brain.nii.gz", t / "empty.nii.gz", t / "e.h5", t / "e.json", t / "r.nii.gz", t / "f.nii.gz", n_permutations=99)
     assert not (t / "e.json").exists()
-    plot_rho_map(t / "rho.nii.gz", t / "brain.nii.gz", t / "enc.json", "sub-01 test", t / "rho.png")
-    plot_beta_maps(t / "betas.nii.gz", t / "sel.nii.gz", t / "labels.tsv", "sub-01 test", t / "betas.png")
-    assert (t / "rho.png").stat().st_size > 5000 and (t / "betas.png").stat().st_size > 5000
+    fig = plot_rho_map(t / "rho.nii.gz", t / "brain.nii.gz", t / "enc.json", "sub-01 test", t / "rho.png")
+    rho_max = float(np.abs(rho).max())
+    assert colour_ranges(fig) == [pytest.approx((-rho_max, rho_max), rel=0.05)]  # the colour bar, its ends rounded by nilearn
+    for ax in fig.axes:  # every slice maps colours from -max|rho| to max|rho|
+        assert [(im.norm.vmin, im.norm.vmax) for im in ax.get_images()] in ([], [pytest.approx((-rho_max, rho_max))])
+    fig = plot_beta_maps(t / "betas.nii.gz", t / "sel.nii.gz", t / "labels.tsv", "sub-01 test", t / "betas.png")
+    inside = nib.load(t / "sel.nii.gz").get_fdata() > 0
+    beta_max = float(np.abs(nib.load(t / "betas.nii.gz").get_fdata()[inside]).max())
+    assert colour_ranges(fig) == [pytest.approx((-beta_max, beta_max), rel=0.05)] * 3  # one row per labelled dimension, one shared scale
+    titles = [text.get_text() for ax in fig.axes for text in ax.texts if text.get_text().startswith("dim ")]
+    assert [title.split(":")[0] for title in titles] == ["dim 0 ~ gender", "dim 1 ~ skin_tone", "dim 2 ~ yaw"]
 
 
 def test_beta_overlap_separates_distinct_and_shared_maps(glm_files):
@@ -98,8 +107,10 @@ def test_tables_and_group_figures(tmp_path):
     table = write_decoding_table(dec, subjects, models, tmp_path / "dec.csv", comparisons=[["oracle", "random"], ["vaegan", "pca1024"]])
     diff = table[table.model == "oracle - random"].set_index("subject")
     assert diff.loc["sub-01", "pairwise_accuracy"] == pytest.approx(0.39) and len(table) == 6
-    plot_group_figures(tmp_path / "t1.csv", tmp_path / "dec.csv", tmp_path / "g1.png", tmp_path / "g2.png")
-    assert (tmp_path / "g1.png").stat().st_size > 5000 and (tmp_path / "g2.png").stat().st_size > 5000
+    figures = plot_group_figures(tmp_path / "t1.csv", tmp_path / "dec.csv", tmp_path / "g1.png", tmp_path / "g2.png")
+    for fig, values in zip(figures, ({"sub-01": [0.4, 0.01], "sub-02": [0.3, -0.02]}, {"sub-01": [0.9, 0.51], "sub-02": [0.8, 0.48]})):
+        dots = {dots.get_label(): dots.get_offsets()[:, 1].tolist() for dots in fig.axes[0].collections}  # one set of dots per subject
+        assert dots == {subject: pytest.approx(v) for subject, v in values.items()}
     assert [stars(p) for p in (0.0005, 0.005, 0.03, 0.2)] == ["***", "**", "*", ""]
     (tmp_path / "broken.json").write_text("{")
     with pytest.raises(DataError, match="broken.json"):

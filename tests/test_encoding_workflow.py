@@ -14,7 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import copy_repo, run_snakemake
+from conftest import assert_same_picture, colour_ranges, copy_repo, run_snakemake, smoke_config
+from facebrain import paths
+from facebrain.encoding.figures import plot_beta_maps, plot_group_figures, plot_rho_map
+from facebrain.encoding.tables import labelled_dimensions
 
 SUBJECTS = ["sub-01", "sub-02"]
 VALIDATION_CONFIG = """
@@ -59,17 +62,31 @@ def test_table1_orders_oracle_above_random(smoke_run):
     assert any(line.startswith("| oracle |") and line.count("***") == 2 for line in markdown)
 
 
-def test_decoding_table_and_figures(smoke_run):
+def test_decoding_table_and_figures(smoke_run, tmp_path):
     table = pd.read_csv(smoke_run / "results/tables/decoding.csv")
     assert {"subject", "model", "pairwise_accuracy", "p", "gender_accuracy"} <= set(table.columns)
     oracle = table[table.model == "oracle"]
     assert len(oracle) == 2 and (oracle.pairwise_accuracy > 0.6).all() and (oracle.p < 0.01).all()
+    min_abs_corr = smoke_config(defaults=True)["encoding"]["beta_maps"]["min_abs_corr"]
     for subject in SUBJECTS:
-        for name in ("encoding_rho_oracle", "betas_oracle", "encoding_rho_random"):
-            assert (smoke_run / f"results/figures/{subject}/{name}.png").stat().st_size > 10_000
+        label = subject.removeprefix("sub-")
+        for model in ("oracle", "random"):
+            files = {name: smoke_run / paths.path(name, subject=label, model=model) for name in ("rho", "encoding_summary", "rho_figure")}
+            fig = plot_rho_map(files["rho"], smoke_run / paths.path("brain_mask", subject=label), files["encoding_summary"], f"{subject} {model}", tmp_path / "rho.png")
+            assert_same_picture(files["rho_figure"], tmp_path / "rho.png")
+            rho_max = float(np.abs(nib.load(files["rho"]).get_fdata()).max())
+            assert colour_ranges(fig) == [pytest.approx((-rho_max, rho_max), rel=0.05)]  # the colour bar spans the map's values
+        mask = smoke_run / paths.path("face_selective", subject=label)
+        labels = smoke_run / paths.path("dimension_labels", model="oracle", dataset="synthfaces")
+        betas = smoke_run / paths.path("betas", subject=label, model="oracle")
+        fig = plot_beta_maps(betas, mask, labels, f"{subject} oracle", tmp_path / "betas.png", min_abs_corr=min_abs_corr)
+        assert_same_picture(smoke_run / paths.path("betas_figure", subject=label, model="oracle"), tmp_path / "betas.png")
+        assert len(colour_ranges(fig)) == len(labelled_dimensions(labels, min_abs_corr)) > 0  # one row per labelled dimension
         with h5py.File(smoke_run / f"results/encoding/{subject}/oracle/encoding.h5") as f:
             assert len(f["null"]) == f.attrs["n_permutations"]
-    assert (smoke_run / "results/figures/encoding_rho_group.png").is_file()
+    rho_group, _ = plot_group_figures(smoke_run / "results/table1.csv", smoke_run / "results/tables/decoding.csv", tmp_path / "g1.png", tmp_path / "g2.png")
+    assert_same_picture(smoke_run / "results/figures/encoding_rho_group.png", tmp_path / "g1.png")
+    assert [dots.get_label() for dots in rho_group.axes[0].collections] == SUBJECTS  # one set of dots per subject
 
 
 def test_gender_classifier_never_trains_on_leaked_test_images(smoke_run):

@@ -12,7 +12,6 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
 
 from facebrain.errors import DataError
 from facebrain.fmri import design, phantom
@@ -21,25 +20,7 @@ from facebrain.fmri.audit import audit_subject, leaked_stimuli, leaked_trial_mas
 from facebrain.fmri.reader import BidsFmriDataset, read_events
 from facebrain.fmri.simulate import simulate_dataset
 from facebrain.fmri.truth import recover_tuning, true_factor_z
-
-FACTORS = ["yaw", "smile", "skin_tone", "gender", "hair_color", "light_direction", "background", "eyeglasses"]
-
-
-def make_face_dataset(root, n=260, seed=0):
-    """A CelebA-layout folder: img_align_celeba/NNNNNN.jpg, list_attr_celeba.txt (Male), factors.tsv."""
-    rng = np.random.default_rng(seed)
-    (root / "img_align_celeba").mkdir(parents=True)
-    values = rng.uniform(-1, 1, size=(n, len(FACTORS)))
-    ids = [f"{i + 1:06d}.jpg" for i in range(n)]
-    for i, name in enumerate(ids):
-        Image.fromarray(rng.integers(0, 255, size=(218, 178, 3), dtype=np.uint8)).save(root / "img_align_celeba" / name)
-    table = pd.DataFrame(values, columns=FACTORS)
-    table.insert(0, "image_id", ids)
-    table.to_csv(root / "factors.tsv", sep="\t", index=False)
-    male = np.where(values[:, FACTORS.index("gender")] > 0, 1, -1)
-    lines = [str(n), "Male"] + [f"{i} {m}" for i, m in zip(ids, male)]
-    (root / "list_attr_celeba.txt").write_text("\n".join(lines) + "\n")
-    return root
+from conftest import FACE_FACTORS, make_face_dataset
 
 
 @pytest.fixture(scope="module")
@@ -245,10 +226,12 @@ def test_audit_matches_identical_images_without_the_name_list(sim, tmp_path):
 def test_overview_figure_shows_design_and_planted_maps(sim, fixtures_dir, tmp_path):
     from facebrain.fmri.figures import plot_fmri_overview
 
-    plot_fmri_overview(sim, "01", tmp_path / "sim.png")
-    plot_fmri_overview(fixtures_dir / "ds001761_sample", "02", tmp_path / "real.png")  # no loc run, no truth
-    with Image.open(tmp_path / "sim.png") as with_maps, Image.open(tmp_path / "real.png") as without:
-        assert with_maps.height > without.height  # the planted-map row is only drawn for simulated data
+    with_maps = plot_fmri_overview(sim, "01", tmp_path / "sim.png")
+    without = plot_fmri_overview(fixtures_dir / "ds001761_sample", "02", tmp_path / "real.png")  # no loc run, no truth
+    planted = json.loads((sim / "ground_truth/factors.json").read_text())
+    maps = [ax.get_title().split("\n")[0] for ax in with_maps.axes if ax.get_images()]
+    assert maps == ["planted face regions", *(f"planted tuning: {factor}" for factor in planted)]
+    assert [ax for ax in without.axes if ax.get_images()] == []  # the planted-map row is only drawn for simulated data
 
 
 def test_missing_face_image_fails_midway_without_output(faces, tmp_path):

@@ -15,7 +15,7 @@ import re
 import nibabel as nib
 import numpy as np
 import pytest
-from test_fmri_simulated_data import make_face_dataset
+from conftest import make_face_dataset
 
 from facebrain.encoding.glm import fit_encoding_glm
 from facebrain.encoding.localizer import localize_subject

@@ -7,10 +7,16 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from PIL import Image
+
+from conftest import assert_same_picture, image_grid, smoke_config
+from facebrain import paths
+from facebrain.datasets.prepared import PreparedData
+from facebrain.metrics.evaluate import forced_traversals
+from facebrain.probes.semantic import semantic_directions
 
 pytestmark = pytest.mark.workflow
 
+SMOKE = smoke_config(defaults=True)
 METRIC_COLUMNS = ["z-diff", "z-min", "DCI", "MIG", "SAP"]
 
 
@@ -39,9 +45,18 @@ def test_svae_forced_dimensions_table_lists_every_dsprites_factor(smoke_run):
     assert table["forced_mig"].between(-1, 1).all()
 
 
-def test_svae_traversal_figure_has_one_row_per_factor(smoke_run):
-    img = Image.open(smoke_run / "results/figures/svae_traversals_dsprites.png")
-    assert img.height > 5 * 80  # five labelled rows of 1.1 inch at 100 dpi
+def test_svae_traversal_figure_has_one_row_per_factor(smoke_run, tmp_path):
+    model = "svae"  # the smoke preset's one seed keeps the plain name
+    with PreparedData(smoke_run / paths.path("prepared", dataset="dsprites")) as prepared:
+        factor_names = list(prepared.factor_names)
+    redrawn = tmp_path / "svae_traversals.png"
+    fig = forced_traversals(smoke_run / paths.path("model", model=model, dataset="dsprites"), smoke_run / paths.path("prepared", dataset="dsprites"),
+                            smoke_run / paths.path("metric_details", model=model, dataset="dsprites"), redrawn, model_name=model, dataset="dsprites",
+                            steps=SMOKE["metrics"]["traversal_steps"])
+    assert_same_picture(smoke_run / paths.path("svae_traversals_figure"), redrawn)
+    grid = image_grid(fig)
+    assert [row[0].get_ylabel().split("\n")[0] for row in grid] == [f"z{d}: {name}" for d, name in enumerate(factor_names)]
+    assert all(len(row) == SMOKE["metrics"]["traversal_steps"] + 1 for row in grid)
 
 
 def test_linear_probe_table(smoke_run):
@@ -51,10 +66,20 @@ def test_linear_probe_table(smoke_run):
     assert table["accuracy"].between(0, 1).all()
 
 
-def test_semantic_directions_table_and_dendrogram(smoke_run):
+def test_semantic_directions_table_and_dendrogram(smoke_run, tmp_path):
     table = pd.read_csv(smoke_run / "results/tables/semantic_directions.csv")
     assert sorted(set(table["model"])) == ["factorvae", "vae"]
     n_factors = table["factor"].nunique()
     assert len(table) == 2 * n_factors**2
     assert np.all(np.abs(table["r"]) <= 1)
-    assert Image.open(smoke_run / "results/figures/semantic_directions_dendrogram.png").width > 400
+    semantic = SMOKE["metrics"]["semantic"]
+    dataset = SMOKE["face_dataset"]
+    redrawn = tmp_path / "dendrogram.png"
+    fig = semantic_directions({m: smoke_run / paths.path("latents", model=m, dataset=dataset) for m in semantic["models"]},
+                              smoke_run / paths.path("prepared", dataset=dataset), tmp_path / "table.csv", redrawn, seed=SMOKE["seed"],
+                              num_pairs=semantic["num_pairs"])
+    assert_same_picture(smoke_run / paths.path("semantic_dendrogram"), redrawn)
+    assert [ax.get_title() for ax in fig.axes] == [f"{m}: factor directions" for m in semantic["models"]]
+    for ax, model in zip(fig.axes, semantic["models"]):
+        leaves = {label.get_text() for label in ax.get_yticklabels()}
+        assert leaves == set(table.loc[table["model"] == model, "factor"])  # one leaf per factor direction

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 
+import h5py
 import numpy as np
 import pandas as pd
 import pytest
 
+from facebrain.datasets.prepared import PreparedData
 from facebrain.dimension_labels import abs_correlation, label_dimensions, latent_factor_correlation, matched_correlation
 from facebrain.errors import DataError
 from facebrain.io import write_h5
@@ -15,14 +17,14 @@ from facebrain.latents import write_latents
 from facebrain.model_tables import hparam_table, reconstruction_table
 from facebrain.training import train_model
 from facebrain.traversals import plot_traversals, traversal_codes
-from test_models_training import FACTOR_NAMES, make_dataset
+from conftest import SQUARE_FACTORS, image_grid, make_square_dataset, shown_image
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("trained")
     data = root / "dsprites.h5"
-    make_dataset(data)
+    make_square_dataset(data)
     settings = {"steps": 3, "batch_size": 8, "lr": 1e-3, "checkpoint_every": 10, "log_every": 3, "eval_images": 20}
     train_model(data, root / "model.pt", root / "log.tsv", root / "evaluation.json", "vae", {"kind": "vae", "latent_dim": 5}, settings, 0, "cpu")
     write_latents(root / "model.pt", data, root / "latents.h5", device="cpu")
@@ -57,11 +59,11 @@ def test_dimension_labels_name_the_factor_each_dimension_tracks(trained, tmp_pat
     mu = np.c_[factors[:, 1], np.zeros(len(factors)), -factors[:, 0]]
     fake_latents(tmp_path / "lat.h5", data, mu)
     table = label_dimensions(tmp_path / "lat.h5", data, tmp_path / "labels.tsv")
-    assert table["factor"].tolist() == [FACTOR_NAMES[1], "", FACTOR_NAMES[0]]
+    assert table["factor"].tolist() == [SQUARE_FACTORS[1], "", SQUARE_FACTORS[0]]
     np.testing.assert_allclose(table["abs_corr"], [1, 0, 1], atol=1e-5)
     assert pd.read_csv(tmp_path / "labels.tsv", sep="\t").columns.tolist() == ["dim", "factor", "abs_corr"]
     scores = latent_factor_correlation([("fake", "dsprites")], [tmp_path / "lat.h5"], [data], tmp_path / "corr.csv")
-    assert scores.loc[0, f"max_corr_{FACTOR_NAMES[2]}"] < 0.5 < scores.loc[0, f"max_corr_{FACTOR_NAMES[1]}"]
+    assert scores.loc[0, f"max_corr_{SQUARE_FACTORS[2]}"] < 0.5 < scores.loc[0, f"max_corr_{SQUARE_FACTORS[1]}"]
 
 
 def test_latents_of_another_dataset_are_rejected(trained, tmp_path):
@@ -81,14 +83,23 @@ def test_traversal_codes_vary_one_dimension_per_row():
     np.testing.assert_allclose(codes[:3, :2], np.tile(base[:2], (3, 1)))
 
 
-def test_traversal_figure_is_written(trained, tmp_path):
+def test_traversal_figure_has_a_row_per_top_kl_dimension_and_a_column_per_value(trained, tmp_path):
     root, data = trained
     label_dimensions(root / "latents.h5", data, tmp_path / "labels.tsv")
-    plot_traversals(root / "model.pt", data, root / "latents.h5", tmp_path / "labels.tsv", tmp_path / "fig.png", model_name="vae", dataset="synthfaces", dims=3, steps=5)
-    from PIL import Image
-
-    with Image.open(tmp_path / "fig.png") as img:
-        assert img.width > img.height > 100  # 6 columns x 3 rows
+    fig = plot_traversals(root / "model.pt", data, root / "latents.h5", tmp_path / "labels.tsv", tmp_path / "fig.png", model_name="vae", dataset="synthfaces", dims=3, steps=5)
+    with h5py.File(root / "latents.h5", "r") as f:
+        mu, logvar = f["mu"][:], f["logvar"][:]
+    with PreparedData(data) as prepared:
+        held = prepared.indices(2)
+        first = prepared.images(held[:1])[0]
+    kl = (0.5 * (mu[held] ** 2 + np.exp(logvar[held]) - logvar[held] - 1)).mean(axis=0)
+    grid = image_grid(fig)
+    assert [len(row) for row in grid] == [6, 6, 6]  # 3 dimensions x (input + 5 values)
+    assert [row[0].get_ylabel().split()[0] for row in grid] == [f"z{d}" for d in np.argsort(-kl)[:3]]
+    assert [ax.get_title() for ax in grid[0]] == ["input", "-3.0", "-1.5", "+0.0", "+1.5", "+3.0"]
+    for row in grid:
+        np.testing.assert_allclose(shown_image(row[0]), first[..., 0] / 255.0)
+        assert not np.allclose(shown_image(row[1]), shown_image(row[-1]))  # the traversed dimension changes the decoding
 
 
 def test_tables_join_evaluations_specs_and_metrics(tmp_path):

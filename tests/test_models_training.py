@@ -22,27 +22,15 @@ from facebrain.models.factorvae import FactorVAE, permute_dims
 from facebrain.models.vae import gaussian_total_correlation, total_correlation
 from facebrain.provenance import file_sha256
 from facebrain.training import CHECKPOINT_NAME, train_model
+from conftest import SQUARE_FACTORS, make_square_dataset
 
 TRAIN = {"steps": 12, "batch_size": 8, "lr": 1e-3, "checkpoint_every": 4, "log_every": 3, "eval_images": 40}
-FACTOR_NAMES = ["scale", "posX", "posY"]
-
-
-def make_dataset(path, n=90, channels=1, seed=0):
-    """Squares of known scale and position on black: a tiny dSprites-like prepared file."""
-    rng = np.random.default_rng(seed)
-    factors = np.stack([rng.integers(4, 12, n), rng.integers(12, 52, n), rng.integers(12, 52, n)], axis=1).astype(np.float32)
-    images = np.zeros((n, 64, 64, channels), np.uint8)
-    for i, (s, x, y) in enumerate(factors.astype(int)):
-        images[i, y - s // 2 : y + s // 2 + 1, x - s // 2 : x + s // 2 + 1] = 255
-    split = np.r_[np.zeros(n - 30), np.ones(10), 2 * np.ones(20)].astype(np.int8)
-    write_prepared(path, images, factors, FACTOR_NAMES, split, [str(i) for i in range(n)])
-    return images, factors
 
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
     path = tmp_path_factory.mktemp("data") / "dsprites.h5"
-    images, factors = make_dataset(path)
+    images, factors = make_square_dataset(path)
     return path, images, factors
 
 
@@ -165,10 +153,10 @@ def test_every_kind_trains_encodes_and_reloads(dataset, tmp_path, kind):
 @pytest.mark.parametrize("channels", [1, 3])
 def test_pca_with_all_components_reconstructs_the_training_images(tmp_path, channels):
     path = tmp_path / "data.h5"
-    images, factors = make_dataset(path, channels=channels)
+    images, factors = make_square_dataset(path, channels=channels)
     images[..., -1] //= 2  # colour images: channels differ, so the pixel layout matters
     split = np.r_[np.zeros(60), np.ones(10), 2 * np.ones(20)].astype(np.int8)
-    write_prepared(path, images, factors, FACTOR_NAMES, split, [str(i) for i in range(90)])
+    write_prepared(path, images, factors, SQUARE_FACTORS, split, [str(i) for i in range(90)])
     model = train(path, tmp_path / "pca", "pca", spec={"kind": "pca", "latent_dim": 1024})
     assert torch.load(model, weights_only=True)["init_config"]["latent_dim"] == 60  # 60 training images
     mu, logvar = encode_images(model, images[:5], [str(i) for i in range(5)], device="cpu")
@@ -189,8 +177,8 @@ def test_oracle_returns_the_z_scored_factors_by_id(dataset, tmp_path):
 
 
 def test_latents_are_removed_when_the_labels_fail(tmp_path):
-    images, factors = make_dataset(tmp_path / "notest.h5", n=40)
-    write_prepared(tmp_path / "notest.h5", images, factors, FACTOR_NAMES, np.zeros(40, np.int8), [str(i) for i in range(40)])
+    images, factors = make_square_dataset(tmp_path / "notest.h5", n=40)
+    write_prepared(tmp_path / "notest.h5", images, factors, SQUARE_FACTORS, np.zeros(40, np.int8), [str(i) for i in range(40)])
     model = train(tmp_path / "notest.h5", tmp_path / "random", "random")
     with pytest.raises(DataError, match="held-out"):
         write_latents(model, tmp_path / "notest.h5", tmp_path / "latents.h5", labels_out=tmp_path / "labels.tsv", device="cpu")

@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, run_snakemake
+from conftest import REPO, assert_same_picture, image_grid, run_snakemake
+from facebrain import paths
+from facebrain.traversals import plot_traversals
 
 pytestmark = pytest.mark.workflow
 
@@ -58,11 +60,19 @@ def test_reconstruction_table_lists_the_decodable_models(smoke_run):
     assert {"model", "dataset", "kind", "reconstruction", "kl", "tc"} <= set(hparams.columns)
 
 
-def test_traversal_figures_are_pngs(smoke_run):
+def test_traversal_figures_show_the_configured_dimensions_and_values(smoke_run, tmp_path):
     for dataset in SMOKE["datasets"]:
         for model in SMOKE["traversal_models"]:
-            path = smoke_run / f"results/figures/traversals/{model}_{dataset}.png"
-            assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            files = {name: smoke_run / paths.path(name, model=model, dataset=dataset) for name in ("model", "latents", "dimension_labels")}
+            redrawn = tmp_path / f"{model}_{dataset}.png"
+            fig = plot_traversals(files["model"], smoke_run / paths.path("prepared", dataset=dataset), files["latents"], files["dimension_labels"], redrawn,
+                                  model_name=model, dataset=dataset, dims=SMOKE["traversal_dims"], steps=SMOKE["traversal_steps"])
+            assert_same_picture(smoke_run / paths.path("traversal_figure", model=model, dataset=dataset), redrawn)
+            with h5py.File(files["latents"], "r") as f:
+                latent_dim = f["mu"].shape[1]
+            grid = image_grid(fig)
+            assert len(grid) == min(SMOKE["traversal_dims"], latent_dim)
+            assert all(len(row) == SMOKE["traversal_steps"] + 1 for row in grid)
 
 
 def test_paper_grid_expands_into_named_seed_replicates():

@@ -10,55 +10,50 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_snakemake
-from facebrain.provenance import file_sha256, find_provenance_files, read_provenance
+from conftest import dry_run_jobs, run_snakemake
+from facebrain.provenance import PROVENANCE_SUFFIXES, file_sha256, read_provenance
 
 pytestmark = pytest.mark.workflow
 
 REPORTED_SUFFIXES = (".csv", ".tsv", ".md", ".png", ".pdf", ".svg")
 
 
-def dry_run_jobs(workdir: Path, *args: str) -> list[dict[str, object]]:
-    """Parse `snakemake -n ARGS` into jobs: {'rule', 'input': [...], 'output': [...], 'reason'}."""
-    proc = run_snakemake(workdir, "-n", *args)
-    jobs: list[dict[str, object]] = []
-    for line in proc.stdout.splitlines():
-        head = re.match(r"^(?:local)?rule (\S+):$", line)
-        if head:
-            jobs.append({"rule": head.group(1), "input": [], "output": [], "reason": ""})
-            continue
-        field = re.match(r"^\s+(input|output|reason): (.*)$", line)
-        if field and jobs:
-            key, value = field.groups()
-            jobs[-1][key] = value if key == "reason" else [v.strip() for v in value.split(",") if v.strip()]
-    return jobs
+@pytest.fixture(scope="module")
+def planned_jobs(smoke_run) -> list[dict[str, object]]:
+    """Every job of `all` under the smoke preset, as the DAG declares it (`snakemake -n --forceall`)."""
+    return dry_run_jobs(smoke_run, "--forceall", "all", "--configfile", "presets/smoke.yaml")
 
 
-def final_targets(workdir: Path) -> list[str]:
-    """The inputs of `rule all` under the smoke preset."""
-    jobs = dry_run_jobs(workdir, "--forceall", "all", "--configfile", "presets/smoke.yaml")
+def final_targets(jobs: list[dict[str, object]]) -> list[str]:
+    """The inputs of `rule all`."""
     (all_job,) = [job for job in jobs if job["rule"] == "all"]
     return list(all_job["input"])
 
 
-def test_every_h5_and_nifti_output_carries_provenance(smoke_run):
-    files = find_provenance_files(smoke_run / "results")
-    for path in files:
-        record = read_provenance(path)
+def declared_provenance_files(jobs: list[dict[str, object]]) -> set[str]:
+    """The declared outputs under results/ that must carry provenance (HDF5, NIfTI, GIFTI)."""
+    return {out for job in jobs for out in job["output"] if out.startswith("results/") and out.endswith(PROVENANCE_SUFFIXES)}
+
+
+def test_every_h5_and_nifti_output_carries_provenance(smoke_run, planned_jobs):
+    files = sorted(declared_provenance_files(planned_jobs))
+    assert any(f.endswith(".h5") for f in files) and any(f.endswith(".nii.gz") for f in files), files
+    for name in files:
+        record = read_provenance(smoke_run / name)
         for key in ("rule", "config_hash", "inputs", "versions"):
-            assert record.get(key) not in (None, ""), f"{path.relative_to(smoke_run)} lacks provenance '{key}'"
-        for name, digest in record["inputs"].items():
-            source = smoke_run / name if not Path(name).is_absolute() else Path(name)
+            assert record.get(key) not in (None, ""), f"{name} lacks provenance '{key}'"
+        for source_name, digest in record["inputs"].items():
+            source = smoke_run / source_name if not Path(source_name).is_absolute() else Path(source_name)
             if source.is_file():
-                assert file_sha256(source) == digest, f"{path.relative_to(smoke_run)}: input {name} changed after it was read"
+                assert file_sha256(source) == digest, f"{name}: input {source_name} changed after it was read"
 
 
-def test_provenance_json_collects_every_output(smoke_run):
+def test_provenance_json_collects_every_output(smoke_run, planned_jobs):
     collected = json.loads((smoke_run / "results" / "provenance.json").read_text())
-    on_disk = {str(p.relative_to(smoke_run)) for p in find_provenance_files(smoke_run / "results")}
-    assert set(collected["files"]) == on_disk
+    declared = declared_provenance_files(planned_jobs)
+    assert declared and set(collected["files"]) == declared
     assert collected["missing"] == {}
-    assert sum(collected["rules"].values()) == len(on_disk)
+    assert sum(collected["rules"].values()) == len(declared)
     assert collected["collected_by"]["rule"] == "collect_provenance"
 
 
@@ -73,12 +68,12 @@ def read_report(path: Path) -> tuple[dict, dict]:
     return parsed[0], parsed[1]
 
 
-def test_report_lists_every_final_table_and_figure_with_caption_and_category(smoke_run):
+def test_report_lists_every_final_table_and_figure_with_caption_and_category(smoke_run, planned_jobs):
     report = smoke_run / "results" / "report.html"
     proc = run_snakemake(smoke_run, "--report", str(report.relative_to(smoke_run)), "--configfile", "presets/smoke.yaml")
     assert "(ERROR/" not in proc.stdout and "(WARNING/" not in proc.stdout, f"a caption is not valid reStructuredText:\n{proc.stdout}"
     results, categories = read_report(report)
-    shown = [t for t in final_targets(smoke_run) if t.endswith(REPORTED_SUFFIXES)]
+    shown = [t for t in final_targets(planned_jobs) if t.endswith(REPORTED_SUFFIXES)]
     missing = [t for t in shown if t not in results]
     assert not missing, f"final targets not in the report: {missing}"
     for path, entry in results.items():

@@ -6,21 +6,13 @@ only the config entries it depends on)."""
 from __future__ import annotations
 
 import re
+
 import pytest
 import yaml
-from snakemake.utils import update_config
 
-from conftest import REPO
-from test_provenance_workflow import dry_run_jobs
+from conftest import dry_run_jobs, smoke_config
 
 pytestmark = pytest.mark.workflow
-
-
-def smoke_config() -> dict:
-    """config.yaml updated by presets/smoke.yaml, merged as snakemake merges --configfile."""
-    config = yaml.safe_load((REPO / "config.yaml").read_text())
-    update_config(config, yaml.safe_load((REPO / "presets" / "smoke.yaml").read_text()) or {})
-    return config
 
 
 def changed_hyperparameter(config: dict) -> tuple[str, str, float]:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from facebrain.io import atomic_path
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +24,17 @@ def pyplot():
     return plt
 
 
-def save_figure(fig, out: str | Path, dpi: int = 120, **savefig_kwargs: Any) -> None:
-    """Write ``fig`` to ``out`` atomically (format from the suffix), close it and log the path."""
+def save_figure(fig: Figure, out: str | Path, dpi: int = 120, **savefig_kwargs: Any) -> Figure:
+    """Write ``fig`` to ``out`` atomically (format from the suffix), close it and log the path.
+
+    Returns
+    -------
+    Figure
+        ``fig`` itself (closed: its axes, images and texts remain readable), so
+        that a figure function can return what it drew and tests can check it.
+    """
     with atomic_path(out) as tmp:
         fig.savefig(tmp, dpi=dpi, **savefig_kwargs)
     pyplot().close(fig)
     log.info("wrote %s", out)
+    return fig

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from facebrain.errors import DataError
 from facebrain.latents import decode_latents
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +50,7 @@ def traversal_codes(base: np.ndarray, dims: np.ndarray, values: np.ndarray, cent
 
 
 def plot_traversals(model: str | Path, data: str | Path, latents: str | Path, labels: str | Path, out: str | Path, *, model_name: str, dataset: str,
-                    dims: int = 10, steps: int = 7) -> None:
+                    dims: int = 10, steps: int = 7) -> Figure:
     """Draw the traversal figure of one model on one dataset (PNG).
 
     Parameters
@@ -59,6 +63,11 @@ def plot_traversals(model: str | Path, data: str | Path, latents: str | Path, la
     model_name, dataset : the model's name and its dataset (the title).
     dims : rows (dimensions with the largest KL / variance).
     steps : columns, evenly spaced over [-3, 3].
+
+    Returns
+    -------
+    Figure
+        The figure written (closed): ``dims`` rows of ``steps + 1`` image axes.
     """
     import h5py
 
@@ -109,5 +118,5 @@ def plot_traversals(model: str | Path, data: str | Path, latents: str | Path, la
     fig.suptitle(f"Latent traversals: {model_name} on {dataset}", fontsize=10)
     fig.supxlabel(f"value of the traversed dimension ({unit})", fontsize=8)
     fig.tight_layout()
-    save_figure(fig, out, dpi=100)
     log.info("%s: %d dimensions x %d values", out, len(order), steps)
+    return save_figure(fig, out, dpi=100)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-def _image_grid(out: str | Path, title: str, rows: list[tuple[str, list[np.ndarray], list[str]]], cmap: str | None = None) -> None:
-    """Save a labelled grid: one row per (label, images, per-image captions)."""
+
+def _image_grid(out: str | Path, title: str, rows: list[tuple[str, list[np.ndarray], list[str]]], cmap: str | None = None) -> Figure:
+    """Save a labelled grid: one row per (label, images, per-image captions); return the figure (closed)."""
     from facebrain.plotting import pyplot, save_figure
 
     plt = pyplot()
@@ -31,10 +35,10 @@ def _image_grid(out: str | Path, title: str, rows: list[tuple[str, list[np.ndarr
         axes[r, 0].set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
-    save_figure(fig, out, dpi=110)
+    return save_figure(fig, out, dpi=110)
 
 
-def synthfaces_figure(root: str | Path, out: str | Path, n_samples: int = 8, steps: int = 7) -> None:
+def synthfaces_figure(root: str | Path, out: str | Path, n_samples: int = 8, steps: int = 7) -> Figure:
     """Sample SynthFaces images, then one sweep per factor with all other factors at 0.
 
     Parameters
@@ -43,6 +47,11 @@ def synthfaces_figure(root: str | Path, out: str | Path, n_samples: int = 8, ste
     out : output ``.png``.
     n_samples : images per sample row (two sample rows).
     steps : values per sweep, evenly spaced in [-1, 1] (eyeglasses: 0 and 1).
+
+    Returns
+    -------
+    Figure
+        The figure written (closed): two sample rows, then one row per factor.
     """
     from facebrain.datasets.celeba import CelebALayout
     from facebrain.datasets.synthfaces import BINARY_FACTORS, FACTOR_NAMES, render_face
@@ -55,10 +64,10 @@ def synthfaces_figure(root: str | Path, out: str | Path, n_samples: int = 8, ste
     for factor in FACTOR_NAMES:
         values = [0.0, 1.0] if factor in BINARY_FACTORS else np.linspace(-1, 1, steps)
         rows.append((factor, [render_face({factor: v}) for v in values], [f"{v:+.2f}" for v in values]))
-    _image_grid(out, "SynthFaces: samples (top) and one-factor sweeps (others at 0)", rows)
+    return _image_grid(out, "SynthFaces: samples (top) and one-factor sweeps (others at 0)", rows)
 
 
-def dsprites_figure(npz: str | Path, out: str | Path, n_samples: int = 8, seed: int = 0) -> None:
+def dsprites_figure(npz: str | Path, out: str | Path, n_samples: int = 8, seed: int = 0) -> Figure:
     """Random dSprites images, then one sweep per factor through its grid (others at a fixed setting).
 
     Parameters
@@ -67,6 +76,11 @@ def dsprites_figure(npz: str | Path, out: str | Path, n_samples: int = 8, seed: 
     out : output ``.png``.
     n_samples : random images per sample row (two rows).
     seed : seeds the choice of samples.
+
+    Returns
+    -------
+    Figure
+        The figure written (closed): two sample rows, then one row per factor but colour.
     """
     from facebrain.datasets.dsprites import DSprites, LATENT_NAMES, SHAPES
 
@@ -87,4 +101,4 @@ def dsprites_figure(npz: str | Path, out: str | Path, n_samples: int = 8, seed: 
         values = data.latents_values[data.index(classes), axis]
         captions = [SHAPES[int(v)] if name == "shape" else f"{v:.2f}" for v in values]
         rows.append((name, list(data.images(data.index(classes))), captions))
-    _image_grid(out, "dSprites: samples (top) and one-factor sweeps", rows, cmap="gray")
+    return _image_grid(out, "dSprites: samples (top) and one-factor sweeps", rows, cmap="gray")

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from facebrain.plotting import pyplot, save_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _slices(img, n: int = 5) -> list[float]:
@@ -24,8 +28,9 @@ def _brain_outline(display, brain_mask) -> None:
     display.add_contours(brain_mask, levels=[0.5], colors="0.4", linewidths=0.8)
 
 
-def plot_rho_map(rho_nii: str | Path, brain_mask_nii: str | Path, summary_json: str | Path, title: str, out_png: str | Path) -> None:
-    """Paper Fig. 4: voxelwise Spearman rho in the face-selective voxels on axial slices, with a colour bar."""
+def plot_rho_map(rho_nii: str | Path, brain_mask_nii: str | Path, summary_json: str | Path, title: str, out_png: str | Path) -> Figure:
+    """Paper Fig. 4: voxelwise Spearman rho in the face-selective voxels on axial slices, with a colour bar
+    from -max|rho| to max|rho|; return the figure written (closed)."""
     from nilearn import plotting
 
     from facebrain.encoding.tables import read_summary, stars
@@ -43,14 +48,15 @@ def plot_rho_map(rho_nii: str | Path, brain_mask_nii: str | Path, summary_json: 
         black_bg=False, draw_cross=False, annotate=True,
     )
     _brain_outline(display, bg)
-    save_figure(fig, out_png, dpi=120, bbox_inches="tight")
+    return save_figure(fig, out_png, dpi=120, bbox_inches="tight")
 
 
-def plot_beta_maps(betas_nii: str | Path, selective_nii: str | Path, labels_tsv: str | Path, title: str, out_png: str | Path, min_abs_corr: float = 0.5) -> None:
+def plot_beta_maps(betas_nii: str | Path, selective_nii: str | Path, labels_tsv: str | Path, title: str, out_png: str | Path, min_abs_corr: float = 0.5) -> Figure:
     """Paper Fig. 5/7: the beta map (% signal change per SD of the latent) of each labelled dimension.
 
     One row per labelled dimension (:func:`facebrain.encoding.tables.labelled_dimensions`),
     restricted to the face-selective voxels, axial slices, shared symmetric colour scale.
+    Returns the figure written (closed).
     """
     from nilearn import image, plotting
 
@@ -76,12 +82,12 @@ def plot_beta_maps(betas_nii: str | Path, selective_nii: str | Path, labels_tsv:
                                          axes=ax, title=f"dim {dim} ~ {factor}: beta (% signal change per SD)", black_bg=False, draw_cross=False)
         _brain_outline(display, selective)
     fig.suptitle(f"{title}: beta maps of the labelled latent dimensions (face-selective voxels)", y=1.02)
-    save_figure(fig, out_png, dpi=120, bbox_inches="tight")
+    return save_figure(fig, out_png, dpi=120, bbox_inches="tight")
 
 
-def plot_reconstructions(model_path: str | Path, decoded_h5: str | Path, latents_h5: str | Path, bids_root: str | Path, subject: str, title: str, out_png: str | Path, device: str = "auto") -> None:
+def plot_reconstructions(model_path: str | Path, decoded_h5: str | Path, latents_h5: str | Path, bids_root: str | Path, subject: str, title: str, out_png: str | Path, device: str = "auto") -> Figure:
     """VanRullen & Reddy Fig.: test faces (top), the model's reconstruction of their true latents
-    (middle) and the reconstruction of the latents decoded from the brain (bottom)."""
+    (middle) and the reconstruction of the latents decoded from the brain (bottom); return the figure written (closed)."""
     import h5py
     from PIL import Image
 
@@ -117,11 +123,12 @@ def plot_reconstructions(model_path: str | Path, decoded_h5: str | Path, latents
             if r == 0:
                 ax.set_title(tests[c], fontsize=6)
     fig.suptitle(f"{title}: reconstructions of the test faces")
-    save_figure(fig, out_png, dpi=120, bbox_inches="tight")
+    return save_figure(fig, out_png, dpi=120, bbox_inches="tight")
 
 
-def plot_group(table_csv: str | Path, value: str, chance: float | None, ylabel: str, title: str, out_png: str | Path) -> None:
-    """Group figure: ``value`` per model (bars: mean over subjects, dots: subjects, stars from each subject's p)."""
+def plot_group(table_csv: str | Path, value: str, chance: float | None, ylabel: str, title: str, out_png: str | Path) -> Figure:
+    """Group figure: ``value`` per model (bars: mean over subjects, dots: subjects, stars from each subject's p);
+    return the figure written (closed)."""
     from facebrain.encoding.tables import stars
 
     plt = pyplot()
@@ -148,10 +155,10 @@ def plot_group(table_csv: str | Path, value: str, chance: float | None, ylabel: 
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize=7, loc="best")
-    save_figure(fig, out_png, dpi=120, bbox_inches="tight")
+    return save_figure(fig, out_png, dpi=120, bbox_inches="tight")
 
 
-def plot_group_figures(table1_csv: str | Path, decoding_csv: str | Path, out_rho: str | Path, out_decoding: str | Path) -> None:
-    """Pipeline step: the group figures of encoding (from results/table1.csv) and decoding (results/tables/decoding.csv)."""
-    plot_group(table1_csv, "rho", None, "mean Spearman rho (face-selective voxels)", "Encoding accuracy per model and subject (*** p < 0.001)", out_rho)
-    plot_group(decoding_csv, "pairwise_accuracy", 0.5, "pairwise identification accuracy", "Decoding: pairwise identification of the test faces", out_decoding)
+def plot_group_figures(table1_csv: str | Path, decoding_csv: str | Path, out_rho: str | Path, out_decoding: str | Path) -> tuple[Figure, Figure]:
+    """Pipeline step: the group figures of encoding (from results/table1.csv) and decoding (results/tables/decoding.csv); return both figures (closed)."""
+    rho = plot_group(table1_csv, "rho", None, "mean Spearman rho (face-selective voxels)", "Encoding accuracy per model and subject (*** p < 0.001)", out_rho)
+    return rho, plot_group(decoding_csv, "pairwise_accuracy", 0.5, "pairwise identification accuracy", "Decoding: pairwise identification of the test faces", out_decoding)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -10,13 +11,16 @@ from facebrain.errors import DataError
 from facebrain.fmri import layout
 from facebrain.paths import bids
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 
 TRIAL_ROWS = ("train_face", "test_face", "fix", "img")
 TRIAL_COLOURS = {"train_face": "tab:blue", "test_face": "tab:red", "fix": "0.5", "img": "tab:purple",
                  "face": "tab:red", "object": "tab:green"}
 
 
-def plot_fmri_overview(bids_root: str | Path, subject: str, out: str | Path) -> None:
+def plot_fmri_overview(bids_root: str | Path, subject: str, out: str | Path) -> Figure:
     """Write a PNG: events of the first faces run that shows test faces (with the face regressor),
     the first localizer run's blocks, and -- when ``ground_truth/`` exists (simulated data) -- the
     planted face regions and tuning maps (axial maximum-intensity projections).
@@ -26,6 +30,11 @@ def plot_fmri_overview(bids_root: str | Path, subject: str, out: str | Path) -> 
     bids_root : dataset root (``resources/simfmri`` or ``resources/ds001761``).
     subject : label ('01').
     out : the PNG to write.
+
+    Returns
+    -------
+    Figure
+        The figure written (closed).
     """
     from facebrain.plotting import pyplot, save_figure
 
@@ -90,7 +99,7 @@ def plot_fmri_overview(bids_root: str | Path, subject: str, out: str | Path) -> 
             ax.set_title(f"planted tuning: {name}\n(max over z)", fontsize=9)
             ax.set_xlabel("x (voxels)")
             fig.colorbar(im, ax=ax, shrink=0.7, label="% signal / SD")
-    save_figure(fig, out, dpi=110)
+    return save_figure(fig, out, dpi=110)
 
 
 def _planted_slices(path: Path, regions_path: Path):

@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from facebrain.metrics.factor_vae import compute_factor_vae
 from facebrain.metrics.ground_truth import load_ground_truth
 from facebrain.metrics.mig import compute_mig
 from facebrain.metrics.sap import compute_sap, compute_sap_quadratic
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 logger = logging.getLogger(__name__)
 
@@ -176,7 +179,7 @@ def forced_dimension_table(details: Sequence[str | Path], out: str | Path) -> No
 
 
 def forced_traversals(model: str | Path, data: str | Path, details: str | Path, out: str | Path, *, model_name: str, dataset: str, steps: int = 7,
-                      span: float = 2.5) -> None:
+                      span: float = 2.5) -> Figure:
     """SVAE traversals (Romeo Fig. 7): one row per forced dimension, labelled by its factor.
 
     Parameters
@@ -188,6 +191,11 @@ def forced_traversals(model: str | Path, data: str | Path, details: str | Path, 
     model_name, dataset : the model's name and its dataset (the title).
     steps : columns, evenly spaced over [-span, span] prior standard deviations around the input's code.
     span : half-width of the traversal (prior s.d.).
+
+    Returns
+    -------
+    Figure
+        The figure written (closed): one row of ``steps + 1`` image axes per factor.
     """
     from facebrain.plotting import pyplot, save_figure
 
@@ -224,4 +232,4 @@ def forced_traversals(model: str | Path, data: str | Path, details: str | Path, 
     fig.suptitle(f"SVAE forced dimensions: {model_name} on {dataset}", fontsize=10)
     fig.supxlabel("value of the forced dimension (prior s.d.)", fontsize=8)
     fig.tight_layout()
-    save_figure(fig, out, dpi=100)
+    return save_figure(fig, out, dpi=100)

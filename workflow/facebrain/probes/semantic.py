@@ -91,7 +91,7 @@ def _latents_and_factors(latents_path: Path, data) -> tuple[np.ndarray, np.ndarr
     return mu[keep].astype(np.float64), np.asarray(data.factors, dtype=np.float64)[rows[keep]]
 
 
-def semantic_directions(latents: Mapping[str, str | Path], data_path: str | Path, table: str | Path, figure: str | Path, seed: int, num_pairs: int = 10_000, max_leaves: int = 12) -> None:
+def semantic_directions(latents: Mapping[str, str | Path], data_path: str | Path, table: str | Path, figure: str | Path, seed: int, num_pairs: int = 10_000, max_leaves: int = 12) -> Figure:
     """Directions of every factor in every latent space: correlation table and Ward dendrograms.
 
     Parameters
@@ -105,6 +105,11 @@ def semantic_directions(latents: Mapping[str, str | Path], data_path: str | Path
     seed : seed of the random pairs.
     num_pairs : pairs per latent space.
     max_leaves : factors beyond this many (CelebA's 40 attributes) are dropped by variance rank.
+
+    Returns
+    -------
+    Figure
+        The dendrogram figure written (closed): one axes per model.
     """
     from facebrain.plotting import pyplot, save_figure
 
@@ -142,4 +147,4 @@ def semantic_directions(latents: Mapping[str, str | Path], data_path: str | Path
     fig.suptitle(f"Semantic directions clustered by absolute cosine distance ({Path(data_path).stem})")
     fig.tight_layout()
     write_table(table, pd.DataFrame(rows))
-    save_figure(fig, figure, dpi=120)
+    return save_figure(fig, figure, dpi=120)
