@@ -1,20 +1,26 @@
-"""Time and peak memory of the subject-level encoding GLM (facebrain.encoding.glm.fit_encoding_glm).
+"""Time and peak memory of the subject-level encoding GLM (facebrain.encoding.glm.fit_encoding_glm), per space.
 
-Writes synthetic task-faces runs (gzipped NIfTI, events with training faces
-every 3 s, test faces, one-backs, 15 confounds) to a temporary folder and fits
-the GLM. Scales:
+Writes synthetic task-faces runs (events with training faces every 3 s, test
+faces, one-backs, 15 confounds) to a temporary folder and fits the GLM, in
+either analysis space:
 
-* demo: the simulated demo's counts (9 runs x ~110 volumes, ~25k voxels, K = 24);
-* real: ds001761 per subject is ~100 runs x 200 volumes x ~200k voxels. Writing
-  100 such runs (16 GB of BOLD) is too slow for a benchmark, so ``--real-runs``
+* volume (MNI152NLin2009cAsym_res-2): one gzipped 4D NIfTI per run, every voxel of the grid analysed;
+* surface (fsaverage5): a GIFTI per hemisphere and run (one data array per volume,
+  as fMRIPrep writes them: 2 x 10,242 vertices), the cortex analysed (medial wall excluded).
+
+Scales:
+
+* demo: the simulated demo's counts (9 runs x ~110 volumes; the volume ~25k voxels, K = 24);
+* real: ds001761 per subject is ~100 runs x 200 volumes (the volume ~200k voxels). Writing
+  100 such runs (16 GB of volume BOLD) is too slow for a benchmark, so ``--real-runs``
   runs (default 3) are fitted and the time is extrapolated linearly to 100 runs;
   memory does not grow with the number of runs (one run in memory at a time plus
   P x V running sums), so the measured peak is the real-scale peak.
 
 Peak memory is the process's maximum resident set size (ru_maxrss), measured in
-a fresh child process per scale.
+a fresh child process per scale and space.
 
-Usage: .venv/bin/python bench/glm.py [--scale demo|real|both] [--real-runs 3]
+Usage: .venv/bin/python bench/glm.py [--scale demo|real|both] [--space volume|surface|both] [--real-runs 3]
 """
 
 from __future__ import annotations
@@ -34,17 +40,39 @@ import pandas as pd
 SCALES = {"demo": {"runs": 9, "volumes": 110, "grid": (32, 32, 25), "K": 24}, "real": {"runs": 100, "volumes": 200, "grid": (64, 64, 49), "K": 24}}
 
 
+SPACES = ("volume", "surface")
+
+
 @dataclass
 class Run:
     bold: Path
     events: pd.DataFrame
     confounds: pd.DataFrame
     tr: float = 2.0
+    bold_files: tuple[Path, ...] = ()
 
 
-def make_runs(folder: Path, n_runs: int, n_vol: int, grid, rng) -> tuple[list[Run], dict]:
+def write_bold(folder: Path, r: int, n_vol: int, space: str, grid, rng) -> tuple[Path, ...]:
+    """One run's synthetic BOLD: a 4D NIfTI (volume), or fMRIPrep's hemi-L/hemi-R GIFTI time series (surface)."""
     import nibabel as nib
 
+    from facebrain.fmri import fsaverage
+    from facebrain.nifti import gifti_image
+
+    if space == "volume":
+        path = folder / f"run{r:03d}.nii.gz"
+        nib.save(nib.Nifti1Image((100 + rng.normal(size=grid + (n_vol,))).astype(np.float32), np.eye(4)), path)
+        return (path,)
+    files = []
+    for hemi in fsaverage.HEMIS:
+        path = folder / f"run{r:03d}_hemi-{hemi}_space-fsaverage5_bold.func.gii"
+        data = (100 + rng.normal(size=(n_vol, fsaverage.N_VERTICES))).astype(np.float32)
+        nib.save(gifti_image(data, fsaverage.STRUCTURE[hemi], intent="NIFTI_INTENT_TIME_SERIES", encoding="GIFTI_ENCODING_B64BIN"), path)
+        files.append(path)
+    return tuple(files)
+
+
+def make_runs(folder: Path, n_runs: int, n_vol: int, grid, rng, space: str = "volume") -> tuple[list[Run], dict]:
     latents = {f"T{i:05d}.jpg": rng.normal(size=24) for i in range(n_runs * n_vol)}
     tests = [f"F{i:02d}.jpg" for i in range(20)]
     latents.update({t: rng.normal(size=24) for t in tests})
@@ -60,49 +88,53 @@ def make_runs(folder: Path, n_runs: int, n_vol: int, grid, rng) -> tuple[list[Ru
                 rows.append((t, 1.0, "train_face", next(train), int(k % 17 == 3)))
             t += 3.0
         events = pd.DataFrame(rows, columns=["onset", "duration", "trial_type", "stim_name", "oneback"])
-        data = (100 + rng.normal(size=grid + (n_vol,))).astype(np.float32)
-        path = folder / f"run{r:03d}.nii.gz"
-        nib.save(nib.Nifti1Image(data, np.eye(4)), path)
-        runs.append(Run(path, events, pd.DataFrame(rng.normal(size=(n_vol, 15)), columns=[f"c{i}" for i in range(15)])))
+        files = write_bold(folder, r, n_vol, space, grid, rng)
+        runs.append(Run(files[0], events, pd.DataFrame(rng.normal(size=(n_vol, 15)), columns=[f"c{i}" for i in range(15)]), bold_files=files))
     return runs, latents
 
 
-def fit_child(scale: str, n_runs: int, queue) -> None:
+def fit_child(scale: str, space: str, n_runs: int, queue) -> None:
     from facebrain.encoding.glm import fit_encoding_glm
+    from facebrain.fmri.spaces import VOLUME, SpaceMask, surface_mask
 
     cfg = SCALES[scale]
     rng = np.random.default_rng(0)
+    mask = SpaceMask(VOLUME, np.ones(cfg["grid"], bool)) if space == "volume" else surface_mask()
     with tempfile.TemporaryDirectory() as tmp:
-        runs, latents = make_runs(Path(tmp), n_runs, cfg["volumes"], cfg["grid"], rng)
+        runs, latents = make_runs(Path(tmp), n_runs, cfg["volumes"], cfg["grid"], rng, space)
+        mb_per_run = sum(f.stat().st_size for f in runs[0].bold_files) / 1e6
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         start = time.perf_counter()
-        fit = fit_encoding_glm(runs, np.ones(cfg["grid"], bool), latents)
+        fit = fit_encoding_glm(runs, mask, latents)
         elapsed = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put({"scale": scale, "runs_fitted": n_runs, "volumes": cfg["volumes"], "voxels": int(np.prod(cfg["grid"])), "regressors": len(fit.columns),
-               "seconds": elapsed, "peak_rss_mb": peak_mb, "rss_before_fit_mb": rss_before / 1024})
+    queue.put({"scale": scale, "space": space, "runs_fitted": n_runs, "volumes": cfg["volumes"], "elements": mask.n_elements,
+               "mb_per_run": mb_per_run, "regressors": len(fit.columns), "seconds": elapsed, "peak_rss_mb": peak_mb,
+               "rss_before_fit_mb": rss_before / 1024})
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", choices=["demo", "real", "both"], default="both")
+    parser.add_argument("--space", choices=[*SPACES, "both"], default="both")
     parser.add_argument("--real-runs", type=int, default=3)
     args = parser.parse_args()
     ctx = mp.get_context("spawn")
     for scale in (["demo", "real"] if args.scale == "both" else [args.scale]):
-        n_runs = SCALES[scale]["runs"] if scale == "demo" else args.real_runs
-        queue = ctx.Queue()
-        proc = ctx.Process(target=fit_child, args=(scale, n_runs, queue))
-        proc.start()
-        res = queue.get(timeout=3600)
-        proc.join()
-        per_run = res["seconds"] / n_runs
-        res["seconds_per_run"] = per_run
-        res["seconds_extrapolated_all_runs"] = per_run * SCALES[scale]["runs"]
-        print(json.dumps(res))
-        print(f"{scale}: {n_runs} runs x {res['volumes']} vols x {res['voxels']} voxels, {res['regressors']} task regressors: "
-              f"{res['seconds']:.1f} s ({per_run:.2f} s/run; {SCALES[scale]['runs']} runs -> {res['seconds_extrapolated_all_runs'] / 60:.1f} min), "
-              f"peak RSS {res['peak_rss_mb']:.0f} MB")
+        for space in (SPACES if args.space == "both" else [args.space]):
+            n_runs = SCALES[scale]["runs"] if scale == "demo" else args.real_runs
+            queue = ctx.Queue()
+            proc = ctx.Process(target=fit_child, args=(scale, space, n_runs, queue))
+            proc.start()
+            res = queue.get(timeout=3600)
+            proc.join()
+            per_run = res["seconds"] / n_runs
+            res["seconds_per_run"] = per_run
+            res["seconds_extrapolated_all_runs"] = per_run * SCALES[scale]["runs"]
+            print(json.dumps(res))
+            print(f"{scale} {space}: {n_runs} runs x {res['volumes']} vols x {res['elements']} elements ({res['mb_per_run']:.0f} MB of BOLD a run), "
+                  f"{res['regressors']} task regressors: {res['seconds']:.1f} s ({per_run:.2f} s/run; {SCALES[scale]['runs']} runs -> "
+                  f"{res['seconds_extrapolated_all_runs'] / 60:.1f} min), peak RSS {res['peak_rss_mb']:.0f} MB", flush=True)
 
 
 if __name__ == "__main__":

@@ -68,14 +68,16 @@ def test_table1_comparison_rows(tmp_path):
         path.write_text(json.dumps({"comparisons": [{"a": "oracle", "b": "random", "diff": diff, "p": 0.0005, "ci_low": diff - 0.1, "ci_high": diff + 0.1,
                                                       "n_voxels": 50, "n_permutations": 1999, "n_bootstrap": 3, "bootstrap": [diff - 0.1, diff, diff + 0.1]}]}))
         comparisons.append(path)
-    table = write_table1(summaries, subjects, models, tmp_path / "t1.csv", tmp_path / "t1.md", comparisons, ["01", "02"])
+    space = ["fsaverage5"]
+    table = write_table1(summaries, subjects, models, space * len(subjects), tmp_path / "t1.csv", tmp_path / "t1.md", comparisons, ["01", "02"], space * 2)
     rows = pd.read_csv(tmp_path / "t1.csv").set_index(["subject", "model"])
     assert rows.loc[("group", "oracle - random"), "rho"] == pytest.approx(0.345)
     assert rows.loc[("group", "oracle - random"), "p"] == pytest.approx(0.5)  # 2 subjects: 4 sign patterns, both same sign
     assert rows.loc[("sub-01", "oracle - random"), "kind"] == "comparison" and len(table) == 7
+    assert set(table.space) == {"fsaverage5"}
     md = (tmp_path / "t1.md").read_text().splitlines()
-    assert md[2] == "| model | sub-01 | sub-02 | group |"
-    assert md[6] == "| oracle - random | +0.390*** [+0.290, +0.490] | +0.300*** [+0.200, +0.400] | +0.345 [+0.250, +0.440] |"
+    assert md[2] == "space-fsaverage5:" and md[4] == "| model | sub-01 | sub-02 | group |"
+    assert md[8] == "| oracle - random | +0.390*** [+0.290, +0.490] | +0.300*** [+0.200, +0.400] | +0.345 [+0.250, +0.440] |"
 
 
 def test_swap_null_and_bootstrap_match_a_scipy_loop():

@@ -11,10 +11,11 @@ import pytest
 from facebrain.encoding.accuracy import predict_test_responses
 from facebrain.encoding.decoding import decode_patterns, gender_accuracy, pairwise_identification
 from facebrain.encoding.design import run_design, task_events
-from facebrain.encoding.glm import NormalEquations, brain_mask, fit_encoding_glm, load_masked_bold, unmask
+from facebrain.encoding.glm import NormalEquations, brain_mask, fit_encoding_glm, load_masked_bold
 from facebrain.encoding.localizer import face_selective_mask, localizer_zmap
 from facebrain.encoding.permutation import spearman_permutation_test
 from facebrain.errors import DataError
+from facebrain.fmri.spaces import VOLUME, SpaceMask
 
 SHAPE = (6, 6, 4)
 TR = 2.0
@@ -126,14 +127,14 @@ def test_missing_latents_raise(sim):
         fit_encoding_glm(sim["runs"][:2], sim["mask"], latents)
 
 
-def test_brain_mask_intersection_and_unmask(sim, tmp_path):
+def test_brain_mask_intersection_and_full_grid(sim, tmp_path):
     other = np.asarray(nib.load(sim["runs"][0].mask).dataobj).copy()
     other[1, 1, 1] = 0
     nib.save(nib.Nifti1Image(other, nib.load(sim["runs"][0].mask).affine), tmp_path / "m2.nii.gz")
     img = brain_mask([sim["runs"][0].mask, tmp_path / "m2.nii.gz"])
     assert np.asarray(img.dataobj).sum() == other.sum()
     values = np.arange(2 * other.sum(), dtype=np.float32).reshape(2, -1)
-    back = np.asarray(unmask(values, img).dataobj)
+    back = SpaceMask(VOLUME, np.asarray(img.dataobj) > 0, img.affine).full(values)
     assert back.shape == SHAPE + (2,) and back[other > 0][:, 1].tolist() == values[1].tolist()
 
 

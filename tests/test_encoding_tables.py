@@ -11,7 +11,7 @@ import pytest
 from facebrain.encoding.accuracy import evaluate_encoding
 from facebrain.encoding.figures import plot_beta_maps, plot_group_figures, plot_rho_map
 from facebrain.encoding.tables import beta_overlap, labelled_dimensions, stars, write_beta_overlap, write_decoding_table, write_table1
-from facebrain.encoding.glm import unmask
+from facebrain.fmri.spaces import VOLUME, SpaceMask
 from facebrain.errors import DataError
 from facebrain.io import write_h5
 from conftest import colour_ranges
@@ -41,7 +41,7 @@ def glm_files(tmp_path):
     test = z_test @ W + 0.5 * rng.normal(size=(20, n_vox))
     write_h5(tmp_path / "glm.h5", {"W": W, "bias": np.zeros(n_vox, np.float32), "test_betas": test.astype(np.float32), "z_test": z_test,
                                    "test_faces": np.array([f"F{i}.jpg" for i in range(20)], dtype=object), "split_half_r": np.ones(n_vox, np.float32)})
-    nib.save(unmask(W, nib.Nifti1Image(brain, affine)), tmp_path / "betas.nii.gz")
+    SpaceMask(VOLUME, brain > 0, affine).save(W, tmp_path / "betas.nii.gz")
     pd.DataFrame({"dim": [0, 1, 2], "factor": ["gender", "skin_tone", "yaw"], "abs_corr": [0.9, 0.7, 0.8]}).to_csv(tmp_path / "labels.tsv", sep="\t", index=False)
     return tmp_path
 
@@ -75,11 +75,12 @@ def test_evaluate_encoding_writes_score_and_maps(glm_files):
 
 def test_beta_overlap_separates_distinct_and_shared_maps(glm_files):
     t = glm_files
-    table = write_beta_overlap([t / "glm.h5"], [t / "brain.nii.gz"], [t / "brain.nii.gz"], [t / "labels.tsv"], ["01"], ["m"], t / "overlap.csv", top_fraction=0.15)
+    table = write_beta_overlap([t / "glm.h5"], [t / "brain.nii.gz"], [t / "brain.nii.gz"], [t / "labels.tsv"], ["01"], ["m"], ["MNI152NLin2009cAsym"],
+                               t / "overlap.csv", top_fraction=0.15)
     pair = {frozenset((a, b)): d for a, b, d in zip(table.factor_a, table.factor_b, table.dice)}
     assert pair[frozenset(("gender", "skin_tone"))] > 0.8
     assert pair[frozenset(("gender", "yaw"))] < 0.1
-    assert list(pd.read_csv(t / "overlap.csv").columns[:2]) == ["subject", "model"]
+    assert list(pd.read_csv(t / "overlap.csv").columns[:3]) == ["subject", "model", "space"]
     assert beta_overlap(np.eye(2), {"a": 0, "b": 1}, 0.5).dice.tolist() == [0.0]
 
 
@@ -93,26 +94,31 @@ def test_labelled_dimensions_keep_the_best_dim_per_factor(tmp_path):
 
 def test_tables_and_group_figures(tmp_path):
     rows = [("01", "oracle", 0.4, 0.0005), ("01", "random", 0.01, 0.4), ("02", "oracle", 0.3, 0.002), ("02", "random", -0.02, 0.7)]
+    rows = [(s, m, sp, rho * scale, p) for sp, scale in (("MNI152NLin2009cAsym", 1.0), ("fsaverage5", 0.5)) for s, m, rho, p in rows]
     enc, dec = [], []
-    for i, (s, m, rho, p) in enumerate(rows):
+    for i, (s, m, _, rho, p) in enumerate(rows):
         (tmp_path / f"e{i}.json").write_text(json.dumps({"rho": rho, "p": p, "n_voxels": 50, "n_permutations": 1999}))
         (tmp_path / f"d{i}.json").write_text(json.dumps({"pairwise_accuracy": 0.5 + rho, "p": p, "gender_accuracy": 0.6, "n_voxels": 50}))
         enc.append(tmp_path / f"e{i}.json")
         dec.append(tmp_path / f"d{i}.json")
-    subjects, models = [r[0] for r in rows], [r[1] for r in rows]
-    write_table1(enc, subjects, models, tmp_path / "t1.csv", tmp_path / "t1.md")
+    subjects, models, spaces = [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+    write_table1(enc, subjects, models, spaces, tmp_path / "t1.csv", tmp_path / "t1.md")
     md = (tmp_path / "t1.md").read_text().splitlines()
-    assert md[2] == "| model | sub-01 | sub-02 |"
-    assert md[4] == "| oracle | 0.400*** | 0.300** |"
-    table = write_decoding_table(dec, subjects, models, tmp_path / "dec.csv", comparisons=[["oracle", "random"], ["vaegan", "pca1024"]])
-    diff = table[table.model == "oracle - random"].set_index("subject")
-    assert diff.loc["sub-01", "pairwise_accuracy"] == pytest.approx(0.39) and len(table) == 6
+    assert md[2] == "space-MNI152NLin2009cAsym:" and md[9] == "space-fsaverage5:"  # one block per space
+    assert md[4] == md[11] == "| model | sub-01 | sub-02 |"
+    assert md[6] == "| oracle | 0.400*** | 0.300** |" and md[13] == "| oracle | 0.200*** | 0.150** |"
+    assert pd.read_csv(tmp_path / "t1.csv").groupby("space").size().to_dict() == {"MNI152NLin2009cAsym": 4, "fsaverage5": 4}
+    table = write_decoding_table(dec, subjects, models, spaces, tmp_path / "dec.csv", comparisons=[["oracle", "random"], ["vaegan", "pca1024"]])
+    diff = table[table.model == "oracle - random"].set_index(["space", "subject"])
+    assert diff.loc[("MNI152NLin2009cAsym", "sub-01"), "pairwise_accuracy"] == pytest.approx(0.39) and len(table) == 12
+    assert diff.loc[("fsaverage5", "sub-01"), "pairwise_accuracy"] == pytest.approx(0.195)
     figures = plot_group_figures(tmp_path / "t1.csv", tmp_path / "dec.csv", tmp_path / "g1.png", tmp_path / "g2.png")
     for fig, values in zip(figures, ({"sub-01": [0.4, 0.01], "sub-02": [0.3, -0.02]}, {"sub-01": [0.9, 0.51], "sub-02": [0.8, 0.48]})):
+        assert [ax.get_title() for ax in fig.axes] == ["space-MNI152NLin2009cAsym", "space-fsaverage5"]  # one panel per space
         dots = {dots.get_label(): dots.get_offsets()[:, 1].tolist() for dots in fig.axes[0].collections}  # one set of dots per subject
         assert dots == {subject: pytest.approx(v) for subject, v in values.items()}
     assert [stars(p) for p in (0.0005, 0.005, 0.03, 0.2)] == ["***", "**", "*", ""]
     (tmp_path / "broken.json").write_text("{")
     with pytest.raises(DataError, match="broken.json"):
-        write_table1([tmp_path / "broken.json"], ["01"], ["x"], tmp_path / "b.csv", tmp_path / "b.md")
+        write_table1([tmp_path / "broken.json"], ["01"], ["x"], ["fsaverage5"], tmp_path / "b.csv", tmp_path / "b.md")
     assert not (tmp_path / "b.csv").exists()

@@ -4,6 +4,7 @@ The ground truth under resources/simfmri/ground_truth/ is read only here, never 
 Two runs: `smoke_run` (the shared smoke `all`) for the tables and figures, and `validation_run`,
 the encoding targets with the oracle and random models on the smoke-scale simulation at a
 known, higher SNR (noise SD 0.5% instead of 1%), where recovery of the planted truth is checked.
+Both analyse the two spaces of the default `fmri.spaces`: the MNI volume and fsaverage5.
 """
 
 import json
@@ -20,6 +21,8 @@ from facebrain.encoding.figures import plot_beta_maps, plot_group_figures, plot_
 from facebrain.encoding.tables import labelled_dimensions
 
 SUBJECTS = ["sub-01", "sub-02"]
+VOLUME, SURFACE = "MNI152NLin2009cAsym", "fsaverage5"
+HEMIS = ("L", "R")
 VALIDATION_CONFIG = """
 fmri:
   simulate:
@@ -46,44 +49,63 @@ def truth(repo, subject, name):
 
 
 def selective(repo, subject):
-    return np.asarray(nib.load(repo / f"results/encoding/{subject}/localizer/face_selective.nii.gz").dataobj) > 0
+    return np.asarray(nib.load(repo / f"results/encoding/{subject}/space-{VOLUME}/localizer/face_selective.nii.gz").dataobj) > 0
+
+
+def surface_map(files):
+    """A GIFTI pair (hemi-L, hemi-R) as (n_arrays, 2 * 10242): left then right, as the analysis orders vertices."""
+    return np.concatenate([np.stack([d.data for d in nib.load(f).darrays]) for f in files], axis=1)
+
+
+def surface_truth(repo, subject, desc_suffix):
+    root = repo / "resources/simfmri/ground_truth"
+    return surface_map([root / f"{subject}_hemi-{h}_space-{SURFACE}_desc-{desc_suffix}" for h in HEMIS])
+
+
+def surface_result(repo, subject, name, model=None):
+    folder = repo / "results/encoding" / subject / f"space-{SURFACE}" / (model or "localizer")
+    return surface_map([folder / f"{name}_hemi-{h}.func.gii" for h in HEMIS])
 
 
 def test_table1_orders_oracle_above_random(smoke_run):
     table = pd.read_csv(smoke_run / "results/table1.csv")
-    assert list(table.columns) == ["subject", "model", "rho", "p", "ci_low", "ci_high", "n_voxels", "n_permutations", "kind"]
-    assert set(table.subject) == set(SUBJECTS) | {"group"}
-    for _, rows in table[table.kind == "model"].groupby("subject"):
+    assert list(table.columns) == ["subject", "model", "space", "rho", "p", "ci_low", "ci_high", "n_voxels", "n_permutations", "kind"]
+    assert set(table.subject) == set(SUBJECTS) | {"group"} and list(dict.fromkeys(table.space)) == [VOLUME, SURFACE]
+    for _, rows in table[table.kind == "model"].groupby(["subject", "space"]):
         rows = rows.set_index("model")
         assert rows.loc["oracle", "rho"] > rows.loc["random", "rho"]
         assert rows.loc["oracle", "p"] < 0.001
     markdown = (smoke_run / "results/table1.md").read_text().splitlines()
-    assert markdown[2] == "| model | sub-01 | sub-02 | group |"
-    assert any(line.startswith("| oracle |") and line.count("***") == 2 for line in markdown)
+    assert markdown[2] == f"space-{VOLUME}:" and markdown[4] == "| model | sub-01 | sub-02 | group |" and f"space-{SURFACE}:" in markdown
+    assert sum(line.startswith("| oracle |") and line.count("***") == 2 for line in markdown) == 2
 
 
 def test_decoding_table_and_figures(smoke_run, tmp_path):
     table = pd.read_csv(smoke_run / "results/tables/decoding.csv")
     assert {"subject", "model", "pairwise_accuracy", "p", "gender_accuracy"} <= set(table.columns)
     oracle = table[table.model == "oracle"]
-    assert len(oracle) == 2 and (oracle.pairwise_accuracy > 0.6).all() and (oracle.p < 0.01).all()
+    assert len(oracle) == 4 and set(oracle.space) == {VOLUME, SURFACE}
+    assert (oracle.pairwise_accuracy > 0.6).all() and (oracle.p < 0.01).all()
     min_abs_corr = smoke_config(defaults=True)["encoding"]["beta_maps"]["min_abs_corr"]
     for subject in SUBJECTS:
         label = subject.removeprefix("sub-")
         for model in ("oracle", "random"):
-            files = {name: smoke_run / paths.path(name, subject=label, model=model) for name in ("rho", "encoding_summary", "rho_figure")}
-            fig = plot_rho_map(files["rho"], smoke_run / paths.path("brain_mask", subject=label), files["encoding_summary"], f"{subject} {model}", tmp_path / "rho.png")
+            files = {name: smoke_run / paths.path(name, subject=label, space=VOLUME, model=model) for name in ("rho", "encoding_summary")}
+            files["rho_figure"] = smoke_run / paths.path("rho_figure", subject=label, model=model)
+            fig = plot_rho_map(files["rho"], smoke_run / paths.path("brain_mask", subject=label, space=VOLUME), files["encoding_summary"], f"{subject} {model}",
+                               tmp_path / "rho.png")
             assert_same_picture(files["rho_figure"], tmp_path / "rho.png")
             rho_max = float(np.abs(nib.load(files["rho"]).get_fdata()).max())
             assert colour_ranges(fig) == [pytest.approx((-rho_max, rho_max), rel=0.05)]  # the colour bar spans the map's values
-        mask = smoke_run / paths.path("face_selective", subject=label)
+        mask = smoke_run / paths.path("face_selective", subject=label, space=VOLUME)
         labels = smoke_run / paths.path("dimension_labels", model="oracle", dataset="synthfaces")
-        betas = smoke_run / paths.path("betas", subject=label, model="oracle")
+        betas = smoke_run / paths.path("betas", subject=label, space=VOLUME, model="oracle")
         fig = plot_beta_maps(betas, mask, labels, f"{subject} oracle", tmp_path / "betas.png", min_abs_corr=min_abs_corr)
         assert_same_picture(smoke_run / paths.path("betas_figure", subject=label, model="oracle"), tmp_path / "betas.png")
         assert len(colour_ranges(fig)) == len(labelled_dimensions(labels, min_abs_corr)) > 0  # one row per labelled dimension
-        with h5py.File(smoke_run / f"results/encoding/{subject}/oracle/encoding.h5") as f:
-            assert len(f["null"]) == f.attrs["n_permutations"]
+        for space in (VOLUME, SURFACE):
+            with h5py.File(smoke_run / paths.path("encoding", subject=label, space=space, model="oracle")) as f:
+                assert len(f["null"]) == f.attrs["n_permutations"]
     rho_group, _ = plot_group_figures(smoke_run / "results/table1.csv", smoke_run / "results/tables/decoding.csv", tmp_path / "g1.png", tmp_path / "g2.png")
     assert_same_picture(smoke_run / "results/figures/encoding_rho_group.png", tmp_path / "g1.png")
     assert [dots.get_label() for dots in rho_group.axes[0].collections] == SUBJECTS  # one set of dots per subject
@@ -98,9 +120,9 @@ def test_gender_classifier_never_trains_on_leaked_test_images(smoke_run):
         assert leaked
         with h5py.File(smoke_run / f"results/encoding/{subject}/oracle/stimulus_latents.h5") as f:
             names = set(f["ids"].asstr()[()])
-        with h5py.File(smoke_run / f"results/encoding/{subject}/oracle/glm.h5") as f:
+        with h5py.File(smoke_run / f"results/encoding/{subject}/space-{VOLUME}/oracle/glm.h5") as f:
             tests = set(f["test_faces"].asstr()[()])
-        summary = json.loads((smoke_run / f"results/encoding/{subject}/oracle/decoding.json").read_text())
+        summary = json.loads((smoke_run / f"results/encoding/{subject}/space-{VOLUME}/oracle/decoding.json").read_text())
         assert set(leaked) <= names - tests
         assert summary["n_gender_train"] == len(names - tests - set(leaked))
 
@@ -110,7 +132,7 @@ def test_localizer_recovers_planted_face_regions(validation_run):
         found, planted = selective(validation_run, subject), truth(validation_run, subject, "faceregions_mask") > 0
         dice = 2 * (found & planted).sum() / (found.sum() + planted.sum())
         assert dice > 0.7, f"{subject}: localizer Dice {dice:.2f}"
-        summary = json.loads((validation_run / f"results/encoding/{subject}/localizer/localizer.json").read_text())
+        summary = json.loads((validation_run / f"results/encoding/{subject}/space-{VOLUME}/localizer/localizer.json").read_text())
         assert summary["n_voxels"] == found.sum()
 
 
@@ -120,7 +142,7 @@ def test_oracle_weights_match_planted_tuning(validation_run):
     dims = dict(zip(labels.factor, labels.dim))
     for subject in SUBJECTS:
         mask = selective(validation_run, subject)
-        betas = np.asarray(nib.load(validation_run / f"results/encoding/{subject}/oracle/betas.nii.gz").dataobj)
+        betas = np.asarray(nib.load(validation_run / f"results/encoding/{subject}/space-{VOLUME}/oracle/betas.nii.gz").dataobj)
         planted = truth(validation_run, subject, "tuning_weights")
         recovered = np.concatenate([betas[..., dims[f]][mask] for f in factors])
         true = np.concatenate([planted[..., i][mask] for i in range(len(factors))])
@@ -131,22 +153,25 @@ def test_oracle_weights_match_planted_tuning(validation_run):
 def test_beta_maps_overlap_as_planted(validation_run):
     """Planted: yaw and smile maps disjoint, gender and skin tone partly overlapping."""
     overlap = pd.read_csv(validation_run / "results/tables/beta_overlap.csv")
-    for subject, rows in overlap[overlap.model == "oracle"].groupby("subject"):
+    assert set(overlap.space) == {VOLUME, SURFACE}
+    for (subject, space), rows in overlap[overlap.model == "oracle"].groupby(["subject", "space"]):
         pair = {frozenset((a, b)): d for a, b, d in zip(rows.factor_a, rows.factor_b, rows.dice)}
         distinct, shared = pair[frozenset(("yaw", "smile"))], pair[frozenset(("gender", "skin_tone"))]
-        assert distinct < 0.1 and shared > 0.25, f"{subject}: Dice yaw/smile {distinct:.2f}, gender/skin_tone {shared:.2f}"
+        assert distinct < 0.1 and shared > 0.25, f"{subject} {space}: Dice yaw/smile {distinct:.2f}, gender/skin_tone {shared:.2f}"
 
 
 def test_table1_with_planted_truth(validation_run):
-    """Planted: the oracle beats chance and beats the random model (swap-null p < 0.001, CI above 0) in every subject."""
-    table = pd.read_csv(validation_run / "results/table1.csv").set_index(["subject", "model"])
+    """Planted: the oracle beats chance and beats the random model (swap-null p < 0.001, CI above 0) in every subject and space."""
+    table = pd.read_csv(validation_run / "results/table1.csv").set_index(["subject", "space", "model"])
     for subject in SUBJECTS:
-        assert table.loc[(subject, "oracle"), "rho"] > table.loc[(subject, "random"), "rho"]
-        assert table.loc[(subject, "oracle"), "p"] < 0.001
-        diff = table.loc[(subject, "oracle - random")]
-        assert diff.p < 0.001 and 0 < diff.ci_low < diff.rho < diff.ci_high
-        assert diff.rho == pytest.approx(table.loc[(subject, "oracle"), "rho"] - table.loc[(subject, "random"), "rho"], abs=1e-6)
-    assert table.loc[("group", "oracle - random"), "p"] == pytest.approx(0.5)  # 2 subjects: the smallest sign-flip p
+        for space in (VOLUME, SURFACE):
+            assert table.loc[(subject, space, "oracle"), "rho"] > table.loc[(subject, space, "random"), "rho"]
+            assert table.loc[(subject, space, "oracle"), "p"] < 0.001
+            diff = table.loc[(subject, space, "oracle - random")]
+            assert diff.p < 0.001 and 0 < diff.ci_low < diff.rho < diff.ci_high
+            assert diff.rho == pytest.approx(table.loc[(subject, space, "oracle"), "rho"] - table.loc[(subject, space, "random"), "rho"], abs=1e-6)
+    for space in (VOLUME, SURFACE):
+        assert table.loc[("group", space, "oracle - random"), "p"] == pytest.approx(0.5)  # 2 subjects: the smallest sign-flip p
 
 
 @pytest.fixture(scope="module")
@@ -158,5 +183,60 @@ def test_one_subject_target_runs_only_that_subject(dry_repo):
     out = run_snakemake(dry_repo, "-n", "results/figures/sub-02/encoding_rho_factorvae.png", "--configfile", "presets/smoke.yaml").stdout
     jobs = {line.split()[1].rstrip(":") for line in out.splitlines() if line.startswith("rule ")}
     assert {"encoding_localizer", "encoding_stimulus_latents", "encoding_glm", "encoding_accuracy", "encoding_rho_figure"} <= jobs
-    assert "results/encoding/sub-02/factorvae/glm.h5" in out
+    assert f"results/encoding/sub-02/space-{VOLUME}/factorvae/glm.h5" in out
+    assert "sub-01" not in out and SURFACE not in out  # the volume's figure needs no surface job
+
+
+def test_surface_localizer_recovers_planted_patches(validation_run):
+    for subject in SUBJECTS:
+        found = surface_result(validation_run, subject, "face_selective")[0] > 0
+        planted = surface_truth(validation_run, subject, "faceregions_mask.shape.gii")[0] > 0
+        dice = 2 * (found & planted).sum() / (found.sum() + planted.sum())
+        assert dice > 0.7, f"{subject}: surface localizer Dice {dice:.2f}"
+        summary = json.loads((validation_run / f"results/encoding/{subject}/space-{SURFACE}/localizer/localizer.json").read_text())
+        assert summary["space"] == SURFACE and summary["n_voxels"] == found.sum()
+
+
+def test_surface_oracle_weights_match_planted_tuning(validation_run):
+    factors = json.loads((validation_run / "resources/simfmri/ground_truth/factors.json").read_text())
+    labels = pd.read_csv(validation_run / "results/latents/oracle/synthfaces_dimension_labels.tsv", sep="\t")
+    dims = dict(zip(labels.factor, labels.dim))
+    for subject in SUBJECTS:
+        found = surface_result(validation_run, subject, "face_selective")[0] > 0
+        betas = surface_result(validation_run, subject, "betas", "oracle")
+        planted = surface_truth(validation_run, subject, "tuning_weights.func.gii")
+        recovered = np.concatenate([betas[dims[f]][found] for f in factors])
+        true = np.concatenate([planted[i][found] for i in range(len(factors))])
+        r = np.corrcoef(recovered, true)[0, 1]
+        assert r > 0.8, f"{subject}: r(W_oracle, planted surface tuning) = {r:.2f}"
+
+
+def test_surface_figures_and_pages_show_the_encoding_maps(smoke_run):
+    import re
+
+    figures = smoke_run / "results/figures"
+    for subject in SUBJECTS:
+        selective_vertices = surface_result(smoke_run, subject, "face_selective")[0] > 0
+        for model in ("oracle", "random"):
+            rho = surface_result(smoke_run, subject, "rho", model)[0]
+            summary = json.loads((smoke_run / f"results/encoding/{subject}/space-{SURFACE}/{model}/encoding.json").read_text())
+            assert not rho[~selective_vertices].any()  # rho only where the score is taken
+            assert rho[selective_vertices].mean() == pytest.approx(summary["rho"], abs=1e-5)
+            assert summary["n_voxels"] == selective_vertices.sum()
+            for name in ("encoding_rho", "betas"):
+                assert (figures / subject / f"space-{SURFACE}/{name}_{model}.png").stat().st_size > 20_000
+            page = (figures / subject / f"space-{SURFACE}/encoding_rho_{model}.html").read_text()
+            assert f'"title": "{subject}, {model}: Spearman rho"' in page
+            cmax = float(re.search(r'"cmax": (-?[0-9.]+)', page).group(1))
+            assert cmax == pytest.approx(max(np.abs(rho).max(), 1e-3), rel=1e-5)  # the page's scale is the map's
+    for model in ("oracle", "random"):
+        assert (figures / f"space-{SURFACE}/betas_{model}.png").stat().st_size > 20_000
+
+
+def test_one_subject_surface_figure_runs_only_that_subject_on_the_surface(dry_repo):
+    out = run_snakemake(dry_repo, "-n", f"results/figures/sub-02/space-{SURFACE}/encoding_rho_factorvae.png", "--configfile", "presets/smoke.yaml").stdout
+    jobs = {line.split()[1].rstrip(":") for line in out.splitlines() if line.startswith("rule ")}
+    assert {"encoding_localizer_surface", "encoding_glm_surface", "encoding_accuracy_surface", "encoding_surface_rho_figure"} <= jobs
+    assert not {"encoding_localizer", "encoding_glm", "encoding_accuracy"} & jobs  # no volume job
+    assert "results/encoding/sub-02/space-fsaverage5/factorvae/rho_hemi-R.func.gii" in out
     assert "sub-01" not in out

@@ -122,7 +122,7 @@ def server():
 
 
 def run_download(tmp_path, urls):
-    return download_ds001761(tmp_path / "ds001761", tmp_path / "manifest.json", subjects=["01"], sessions=["01"], space=SPACE, **urls)
+    return download_ds001761(tmp_path / "ds001761", tmp_path / "manifest.json", subjects=["01"], sessions=["01"], spaces=[SPACE], **urls)
 
 
 def object_gets():

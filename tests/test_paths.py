@@ -9,13 +9,13 @@ import pytest
 from facebrain import paths
 
 #: A valid value of every entity the templates use (a new entity needs one here).
-EXAMPLES = {"subject": "01", "model": "vae-seed1", "dataset": "celeba", "file": "list_attr_celeba.txt"}
+EXAMPLES = {"subject": "01", "model": "vae-seed1", "dataset": "celeba", "file": "list_attr_celeba.txt", "space": "fsaverage5", "hemi": "L"}
 
 
 def test_one_template_gives_the_pattern_and_the_path():
-    assert paths.path("glm") == "results/encoding/sub-{subject}/{model}/glm.h5"
-    assert paths.path("glm", subject="01", model="vae") == "results/encoding/sub-01/vae/glm.h5"
-    assert paths.path("glm", subject="01") == "results/encoding/sub-01/{model}/glm.h5"
+    assert paths.path("glm") == "results/encoding/sub-{subject}/space-{space}/{model}/glm.h5"
+    assert paths.path("glm", subject="01", space="fsaverage5", model="vae") == "results/encoding/sub-01/space-fsaverage5/vae/glm.h5"
+    assert paths.path("glm", subject="01", space="fsaverage5") == "results/encoding/sub-01/space-fsaverage5/{model}/glm.h5"
     assert paths.path("model", model="factorvae", dataset="celeba") == "results/models/factorvae/celeba/model.pt"
     assert paths.path("rho_figure", **{"subject": "02", "model": "vae"}) == "results/figures/sub-02/encoding_rho_vae.png"
     assert paths.entities_of("rho_figure") == ("subject", "model")
@@ -31,15 +31,22 @@ def test_wrong_names_and_entities_are_named():
     with pytest.raises(KeyError, match="no file 'gml'"):
         paths.path("gml")
     with pytest.raises(ValueError, match="has no entity space"):
-        paths.path("glm", space="fsaverage5")
+        paths.path("stimulus_latents", space="fsaverage5")
     with pytest.raises(ValueError, match="dataset='mnist' does not match"):
         paths.path("prepared", dataset="mnist")
     with pytest.raises(ValueError, match="unknown entity colour"):
         paths.log("train_model", "colour")
 
 
+def test_a_map_is_one_nifti_in_the_volume_and_a_gifti_per_hemisphere_on_the_surface():
+    assert paths.map_files("rho", False, subject="01", space="MNI152NLin2009cAsym", model="vae") == [
+        "results/encoding/sub-01/space-MNI152NLin2009cAsym/vae/rho.nii.gz"]
+    assert paths.map_files("rho", True, subject="01", space="fsaverage5", model="vae") == [
+        "results/encoding/sub-01/space-fsaverage5/vae/rho_hemi-L.func.gii", "results/encoding/sub-01/space-fsaverage5/vae/rho_hemi-R.func.gii"]
+
+
 def test_logs_and_benchmarks_mirror_the_wildcards_in_entity_order():
-    assert paths.log("encoding_glm", "model", "subject") == "logs/encoding_glm/sub-{subject}/{model}.log"
+    assert paths.log("encoding_glm", "model", "space", "subject") == "logs/encoding_glm/sub-{subject}/space-{space}/{model}.log"
     assert paths.log("encoding_glm", subject="01", model="vae") == "logs/encoding_glm/sub-01/vae.log"
     assert paths.benchmark("train_model", "model", "dataset") == "benchmarks/train_model/{model}/{dataset}.tsv"
     assert paths.log("encoding_table1") == "logs/encoding_table1/encoding_table1.log"

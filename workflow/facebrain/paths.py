@@ -6,11 +6,11 @@ template whose ``{fields}`` are *entities* (:data:`ENTITIES`): ``subject``,
 wildcard pattern or a concrete path, depending on which entities it is given::
 
     >>> path("glm")                                   # a rule's input/output pattern
-    'results/encoding/sub-{subject}/{model}/glm.h5'
-    >>> path("glm", subject="01", model="vae")        # a concrete file
-    'results/encoding/sub-01/vae/glm.h5'
-    >>> path("glm", subject="01")                     # partly filled
-    'results/encoding/sub-01/{model}/glm.h5'
+    'results/encoding/sub-{subject}/space-{space}/{model}/glm.h5'
+    >>> path("glm", subject="01", space="fsaverage5", model="vae")   # a concrete file
+    'results/encoding/sub-01/space-fsaverage5/vae/glm.h5'
+    >>> path("glm", subject="01", space="fsaverage5")                # partly filled
+    'results/encoding/sub-01/space-fsaverage5/{model}/glm.h5'
 
 Rules use the patterns (``output: paths.path("glm")``), target lists and input
 functions the concrete paths (``paths.path("model", **wildcards)``), and the
@@ -42,7 +42,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["ENTITIES", "FILES", "benchmark", "bids", "entities_of", "log", "path", "wildcard_constraints"]
+__all__ = ["ENTITIES", "FILES", "HEMIS", "benchmark", "bids", "entities_of", "log", "map_files", "path", "wildcard_constraints"]
 
 
 @dataclass(frozen=True)
@@ -88,8 +88,10 @@ ENTITIES: dict[str, Entity] = {
     "file": Entity(r"[^/]+", "", "a file name of a downloaded dataset: 'list_attr_celeba.txt'"),
 }
 
-_SUBJECT = "results/encoding/sub-{subject}"
 _PAIR = "results/encoding/sub-{subject}/{model}"
+_SPACE = "results/encoding/sub-{subject}/space-{space}"
+_FIT = "results/encoding/sub-{subject}/space-{space}/{model}"
+_HEMI = "_hemi-{hemi}.func.gii"
 
 #: Every file of the pipeline: name -> template (Snakemake pattern with entity fields).
 FILES: dict[str, str] = {
@@ -116,24 +118,36 @@ FILES: dict[str, str] = {
     "stimulus_audit": "results/fmri/sub-{subject}/stimulus_audit.tsv",
     "stimulus_counts": "results/fmri/sub-{subject}/stimulus_counts.json",
     "fmri_overview": "results/fmri/sub-{subject}/overview.png",
-    # --- encoding: per subject (localizer), per subject x model, across subjects ---------------
-    "brain_mask": f"{_SUBJECT}/localizer/brain_mask.nii.gz",
-    "localizer_zmap": f"{_SUBJECT}/localizer/zmap.nii.gz",
-    "face_selective": f"{_SUBJECT}/localizer/face_selective.nii.gz",
-    "localizer_summary": f"{_SUBJECT}/localizer/localizer.json",
+    # --- encoding: per subject and space (localizer), per subject x space x model, across subjects.
+    # A map is one NIfTI in a volume space, a GIFTI per hemisphere on fsaverage5 (NAME_hemi: map_files)
+    "brain_mask": f"{_SPACE}/localizer/brain_mask.nii.gz",
+    "brain_mask_hemi": f"{_SPACE}/localizer/brain_mask{_HEMI}",
+    "localizer_zmap": f"{_SPACE}/localizer/zmap.nii.gz",
+    "localizer_zmap_hemi": f"{_SPACE}/localizer/zmap{_HEMI}",
+    "face_selective": f"{_SPACE}/localizer/face_selective.nii.gz",
+    "face_selective_hemi": f"{_SPACE}/localizer/face_selective{_HEMI}",
+    "localizer_summary": f"{_SPACE}/localizer/localizer.json",
     "encoding_labels": "results/encoding/labels/{model}_dimension_labels.tsv",  # automatic or raters' labels of the beta maps
     "stimulus_latents": f"{_PAIR}/stimulus_latents.h5",
-    "glm": f"{_PAIR}/glm.h5",
-    "betas": f"{_PAIR}/betas.nii.gz",
-    "encoding": f"{_PAIR}/encoding.h5",
-    "encoding_summary": f"{_PAIR}/encoding.json",
-    "rho": f"{_PAIR}/rho.nii.gz",
-    "rho_fdr": f"{_PAIR}/rho_fdr.nii.gz",
-    "decoding": f"{_PAIR}/decoding.h5",
-    "decoding_summary": f"{_PAIR}/decoding.json",
-    "comparisons": f"{_SUBJECT}/comparisons.json",
+    "glm": f"{_FIT}/glm.h5",
+    "betas": f"{_FIT}/betas.nii.gz",
+    "betas_hemi": f"{_FIT}/betas{_HEMI}",
+    "encoding": f"{_FIT}/encoding.h5",
+    "encoding_summary": f"{_FIT}/encoding.json",
+    "rho": f"{_FIT}/rho.nii.gz",
+    "rho_hemi": f"{_FIT}/rho{_HEMI}",
+    "rho_fdr": f"{_FIT}/rho_fdr.nii.gz",
+    "rho_fdr_hemi": f"{_FIT}/rho_fdr{_HEMI}",
+    "decoding": f"{_FIT}/decoding.h5",
+    "decoding_summary": f"{_FIT}/decoding.json",
+    "comparisons": f"{_SPACE}/comparisons.json",
+    # figures: the volume's (axial slices), the surface's (inflated right hemisphere; view_surf page)
     "rho_figure": "results/figures/sub-{subject}/encoding_rho_{model}.png",
     "betas_figure": "results/figures/sub-{subject}/betas_{model}.png",
+    "surface_rho_figure": "results/figures/sub-{subject}/space-{space}/encoding_rho_{model}.png",
+    "surface_betas_figure": "results/figures/sub-{subject}/space-{space}/betas_{model}.png",
+    "surface_view": "results/figures/sub-{subject}/space-{space}/encoding_rho_{model}.html",
+    "surface_betas_group_figure": "results/figures/space-{space}/betas_{model}.png",
     "reconstructions_figure": "results/figures/sub-{subject}/reconstructions_{model}.png",
     "table1": "results/table1.csv",
     "table1_md": "results/table1.md",
@@ -194,7 +208,7 @@ def _value(entity: str, value: str | int) -> str:
 
 
 def entities_of(name: str) -> tuple[str, ...]:
-    """The entities of file ``name``'s template, in order ('glm' -> ('subject', 'model'))."""
+    """The entities of file ``name``'s template, in order ('glm' -> ('subject', 'space', 'model'))."""
     return _fields(_template(name))
 
 
@@ -236,6 +250,23 @@ def path(name: str, **entities: str | int) -> str:
         raise ValueError(f"file {name!r} ({template}) has no entity {', '.join(extra)}; its entities: {', '.join(fields) or 'none'}")
     values = {e: _value(e, v) for e, v in entities.items()}
     return _FIELD.sub(lambda m: values.get(m[1], m[0]), template)
+
+
+HEMIS = ("L", "R")
+"""The hemispheres of a surface map, in the order of its files (left first)."""
+
+
+def map_files(name: str, surface: bool, **entities: str | int) -> list[str]:
+    """The file(s) of map ``name``: ``[path(name)]`` in a volume space (one NIfTI), or
+    ``[path(name + '_hemi', hemi='L'), path(name + '_hemi', hemi='R')]`` on a surface (a GIFTI per hemisphere).
+
+    ``map_files("rho", True, subject="01", space="fsaverage5", model="vae")`` is
+    ``['results/encoding/sub-01/space-fsaverage5/vae/rho_hemi-L.func.gii', '..._hemi-R.func.gii']``
+    (the order :mod:`facebrain.fmri.spaces` reads and writes).
+    """
+    if not surface:
+        return [path(name, **entities)]
+    return [path(f"{name}_hemi", hemi=hemi, **entities) for hemi in HEMIS]
 
 
 def _entity_folders(wildcards: tuple[str, ...], entities: dict[str, str | int]) -> str:

@@ -1,8 +1,8 @@
 # Shared by every stage: the path layer, the final-target registry and the
 # GPU resource. Each stage's config look-ups and target lists are in
 # common_<stage>.smk; every path comes from facebrain.paths:
-#   paths.path(name)               a rule's pattern, e.g. results/encoding/sub-{subject}/{model}/glm.h5
-#   paths.path(name, **entities)   a concrete file, e.g. paths.path("glm", subject="01", model="vae")
+#   paths.path(name)               a rule's pattern, e.g. results/encoding/sub-{subject}/space-{space}/{model}/glm.h5
+#   paths.path(name, **entities)   a concrete file, e.g. paths.path("glm", subject="01", space="fsaverage5", model="vae")
 #   paths.log(rule, *wildcards)    logs/<rule>/<entities>.log (paths.benchmark likewise)
 
 from facebrain import paths

@@ -1,8 +1,10 @@
 # encoding stage: config look-ups and target lists (paths come from facebrain.paths).
 #
-# Per subject (localizer) and per subject x model: each path carries the
-# subject, so one subject rebuilds alone. Across subjects: Table 1, the
-# decoding and beta-overlap tables and the group figures.
+# Per subject and space (localizer) and per subject x space x model: each path
+# carries the subject and the space (its `space` entity: space_label), so one
+# subject rebuilds alone. A map is one NIfTI in the volume and a GIFTI per
+# hemisphere on fsaverage5 (space_map). Across subjects: Table 1, the decoding
+# and beta-overlap tables (a `space` column) and the group figures.
 
 
 def encoding_config():
@@ -15,24 +17,53 @@ def encoding_models():
     return list(encoding_config()["models"])
 
 
-def subject_model_pairs():
-    """(subject label, model) for every subject and encoding model, subjects first."""
-    return [(s, m) for s in fmri_subjects() for m in encoding_models()]
+VOLUME_LABEL, SURFACE_LABEL = space_label(VOLUME), space_label(SURFACE)
+SPACE_OF_LABEL = {space_label(s): s for s in (VOLUME, SURFACE)}
+
+
+def space_labels():
+    """The `space` entities of the configured analysis spaces, in `fmri.spaces` order."""
+    return [space_label(s) for s in fmri_spaces()]
+
+
+def space_map(name, label, **entities):
+    """The file(s) of map `name` in space `label`: [NIfTI] in the volume, [hemi-L, hemi-R GIFTI] on the surface."""
+    return paths.map_files(name, is_surface(SPACE_OF_LABEL[label]), space=label, **entities)
+
+
+def space_reader_options(wildcards):
+    """params of the localizer and GLM: reader options for the BOLD of {space}."""
+    return fmri_reader_options(SPACE_OF_LABEL[wildcards.space])
+
+
+def localizer_inputs(wildcards):
+    """The localizer's maps of {subject} in {space}: the analysis mask and the face-selective mask."""
+    return {name: space_map(name, wildcards.space, subject=wildcards.subject) for name in ("brain_mask", "face_selective")}
+
+
+def fit_triples():
+    """(subject label, space label, model) of every fit: subjects first, then spaces, then models."""
+    return [(s, sp, m) for s in fmri_subjects() for sp in space_labels() for m in encoding_models()]
 
 
 def pair_inputs(name):
-    """paths.path(name) of every (subject, model) pair, in subject_model_pairs() order."""
-    return [paths.path(name, subject=s, model=m) for s, m in subject_model_pairs()]
+    """paths.path(name) of every fit, in fit_triples() order."""
+    return [paths.path(name, subject=s, space=sp, model=m) for s, sp, m in fit_triples()]
 
 
 def pair_subjects():
-    """params of the tables: the subject label of each pair."""
-    return [s for s, _ in subject_model_pairs()]
+    """params of the tables: the subject label of each fit."""
+    return [s for s, _, _ in fit_triples()]
+
+
+def pair_spaces():
+    """params of the tables: the space of each fit."""
+    return [sp for _, sp, _ in fit_triples()]
 
 
 def pair_models():
-    """params of the tables: the model of each pair."""
-    return [m for _, m in subject_model_pairs()]
+    """params of the tables: the model of each fit."""
+    return [m for _, _, m in fit_triples()]
 
 
 def encoding_model_input(wildcards):
@@ -74,20 +105,30 @@ def comparison_models():
 
 
 def comparison_glms(wildcards):
-    """The GLMs of {subject} that the model comparisons need (comparison_models() order)."""
-    return [paths.path("glm", subject=wildcards.subject, model=m) for m in comparison_models()]
+    """The GLMs of {subject} in {space} that the model comparisons need (comparison_models() order)."""
+    return [paths.path("glm", subject=wildcards.subject, space=wildcards.space, model=m) for m in comparison_models()]
+
+
+def comparison_fits():
+    """(subject, space) with a comparisons file: every subject in every space, or none without comparisons."""
+    return [(s, sp) for s in fmri_subjects() for sp in space_labels()] if comparison_models() else []
 
 
 def comparison_subjects():
-    """params of Table 1: the subjects with a comparisons file (all of them, or none without comparisons)."""
-    return fmri_subjects() if comparison_models() else []
+    """params of Table 1: the subject of each comparisons file."""
+    return [s for s, _ in comparison_fits()]
+
+
+def comparison_spaces():
+    """params of Table 1: the space of each comparisons file."""
+    return [sp for _, sp in comparison_fits()]
 
 
 def table1_inputs(wildcards):
-    """Every subject x model encoding summary and every subject's model comparisons."""
+    """Every subject x space x model encoding summary and every subject's model comparisons in every space."""
     return {
         "summaries": pair_inputs("encoding_summary"),
-        "comparisons": [paths.path("comparisons", subject=s) for s in comparison_subjects()],
+        "comparisons": [paths.path("comparisons", subject=s, space=sp) for s, sp in comparison_fits()],
     }
 
 
@@ -96,26 +137,48 @@ def decoding_inputs(wildcards):
 
 
 def beta_overlap_inputs(wildcards):
-    """GLMs, masks and dimension labels of every (subject, model) pair."""
-    pairs = subject_model_pairs()
+    """GLMs, masks and dimension labels of every fit (a map's files are listed by the params' counts)."""
+    fits = fit_triples()
     return {
         "glms": pair_inputs("glm"),
-        "brain_masks": [paths.path("brain_mask", subject=s) for s, _ in pairs],
-        "selective": [paths.path("face_selective", subject=s) for s, _ in pairs],
-        "labels": [paths.path("encoding_labels", model=m) for _, m in pairs],
+        "brain_masks": [f for s, sp, _ in fits for f in space_map("brain_mask", sp, subject=s)],
+        "selective": [f for s, sp, _ in fits for f in space_map("face_selective", sp, subject=s)],
+        "labels": [paths.path("encoding_labels", model=m) for _, _, m in fits],
+    }
+
+
+def primary_space_label():
+    """The first space of `fmri.spaces`: the one the reconstructions figure decodes from."""
+    return space_labels()[0]
+
+
+def surface_group_inputs(wildcards):
+    """Fig. 5/7 of {model}: every subject's surface beta maps and face-selective masks."""
+    subjects = fmri_subjects()
+    return {
+        "betas": [f for s in subjects for f in space_map("betas", SURFACE_LABEL, subject=s, model=wildcards.model)],
+        "selective": [f for s in subjects for f in space_map("face_selective", SURFACE_LABEL, subject=s)],
+        "labels": encoding_labels_input(wildcards),
     }
 
 
 def subject_figures(subject):
-    """Per-subject figures: rho and beta maps of every model, reconstructions of decodable ones."""
+    """Per-subject figures of every model: the volume's rho and beta maps, the surface's rho and beta maps
+    and interactive page (each for a configured space), and the reconstructions of decodable models."""
+    names = (["rho_figure", "betas_figure"] if VOLUME_LABEL in space_labels() else []) + (
+        ["surface_rho_figure", "surface_betas_figure", "surface_view"] if SURFACE_LABEL in space_labels() else [])
     figures = []
     for model in encoding_models():
-        names = ["rho_figure", "betas_figure"] + (["reconstructions_figure"] if model_is_decodable(model) else [])
-        figures += [paths.path(name, subject=subject, model=model) for name in names]
+        figures += [paths.path(name, subject=subject, model=model, **({"space": SURFACE_LABEL} if name.startswith("surface") else {}))
+                    for name in names]
+        if model_is_decodable(model):
+            figures.append(paths.path("reconstructions_figure", subject=subject, model=model))
     return figures
 
 
 def encoding_final_targets():
-    """Table 1, the decoding and beta-overlap tables, the group figures and every subject's figures."""
+    """Table 1, the decoding and beta-overlap tables, the group figures (and Fig. 5/7 on the surface per
+    model) and every subject's figures."""
     names = ("table1", "table1_md", "decoding_table", "beta_overlap_table", "rho_group_figure", "decoding_group_figure")
-    return [paths.path(name) for name in names] + [f for s in fmri_subjects() for f in subject_figures(s)]
+    group = [paths.path("surface_betas_group_figure", space=SURFACE_LABEL, model=m) for m in encoding_models()] if SURFACE_LABEL in space_labels() else []
+    return [paths.path(name) for name in names] + group + [f for s in fmri_subjects() for f in subject_figures(s)]

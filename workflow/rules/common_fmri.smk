@@ -12,6 +12,7 @@ from snakemake.exceptions import WorkflowError
 
 from facebrain.fmri.design import SCALES, subject_labels
 from facebrain.fmri.local import check_local_dataset
+from facebrain.fmri.spaces import SURFACE, VOLUME, is_surface, space_label
 
 
 def fmri_config():
@@ -19,9 +20,14 @@ def fmri_config():
     return config["fmri"]
 
 
-def fmri_reader_options():
-    """BidsFmriDataset options from the config: the BOLD `space`, the selected `confounds` and, for a local copy, its `derivatives`."""
-    options = {"space": fmri_config()["space"], "confounds": list(fmri_config()["confounds"])}
+def fmri_spaces():
+    """The analysis spaces of `fmri.spaces`, fMRIPrep's names ('MNI152NLin2009cAsym_res-2', 'fsaverage5')."""
+    return list(fmri_config()["spaces"])
+
+
+def fmri_reader_options(space):
+    """BidsFmriDataset options for the BOLD of `space` (fMRIPrep's name), the selected `confounds` and, for a local copy, its `derivatives`."""
+    options = {"space": space, "confounds": list(fmri_config()["confounds"])}
     if fmri_config()["source"] == "local" and fmri_config()["derivatives"]:
         options["derivatives"] = fmri_config()["derivatives"]
     return options
@@ -42,7 +48,8 @@ def check_fmri_source():
         return
     if not cfg["root"]:
         raise WorkflowError("fmri.source: local needs fmri.root (the path of a ds001761 copy)")
-    check_local_dataset(cfg["root"], cfg["download"]["subjects"], cfg["download"]["sessions"], cfg["space"], cfg["derivatives"])
+    for space in cfg["spaces"]:
+        check_local_dataset(cfg["root"], cfg["download"]["subjects"], cfg["download"]["sessions"], space, cfg["derivatives"])
 
 
 def fmri_subjects():
@@ -68,7 +75,7 @@ def fmri_simulate_params():
 
 def fmri_download_params():
     """The config entries the downloaded dataset depends on."""
-    return dict(fmri_config()["download"], space=fmri_config()["space"])
+    return dict(fmri_config()["download"], spaces=fmri_spaces())
 
 
 def fmri_final_targets():

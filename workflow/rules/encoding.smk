@@ -1,23 +1,26 @@
 # encoding stage: per-subject encoding and decoding of fMRI responses with
 # model latents (Soulos & Isik 2020; VanRullen & Reddy 2019), Table 1, brain maps.
 # Paths: facebrain.paths; config look-ups and targets: common_encoding.smk.
+# Every analysis runs in each space of `fmri.spaces` ({space}: its entity) with
+# the same functions; a rule that writes maps has a *_surface twin (`use rule`)
+# whose maps are hemi-L/hemi-R GIFTIs instead of NIfTIs.
 
 
 rule encoding_localizer:
     input:
         fmri_subject_input,
     output:
-        brain_mask=paths.path("brain_mask"),
-        zmap=paths.path("localizer_zmap"),
-        mask=paths.path("face_selective"),
+        brain_mask=paths.map_files("brain_mask", False),
+        zmap=paths.map_files("localizer_zmap", False),
+        mask=paths.map_files("face_selective", False),
         summary=paths.path("localizer_summary"),
     log:
-        paths.log("encoding_localizer", "subject"),
+        paths.log("encoding_localizer", "subject", "space"),
     benchmark:
-        paths.benchmark("encoding_localizer", "subject")
+        paths.benchmark("encoding_localizer", "subject", "space")
     params:
         root=fmri_root(),
-        reader=fmri_reader_options(),
+        reader=space_reader_options,
         localizer=encoding_config()["localizer"],
         high_pass=encoding_config()["glm"]["high_pass"],
         hrf_model=encoding_config()["glm"]["hrf_model"],
@@ -27,8 +30,24 @@ rule encoding_localizer:
         runtime=60,
     conda:
         "../../envs/facebrain.yaml"
+    wildcard_constraints:
+        space=VOLUME_LABEL,
     script:
         "../scripts/encoding_localizer.py"
+
+
+use rule encoding_localizer as encoding_localizer_surface with:
+    output:
+        brain_mask=paths.map_files("brain_mask", True),
+        zmap=paths.map_files("localizer_zmap", True),
+        mask=paths.map_files("face_selective", True),
+        summary=paths.path("localizer_summary"),
+    log:
+        paths.log("encoding_localizer_surface", "subject", "space"),
+    benchmark:
+        paths.benchmark("encoding_localizer_surface", "subject", "space")
+    wildcard_constraints:
+        space=SURFACE_LABEL,
 
 
 rule encoding_stimulus_latents:
@@ -82,20 +101,20 @@ rule encoding_dimension_labels:
 
 rule encoding_glm:
     input:
+        unpack(localizer_inputs),
         fmri=fmri_subject_input,
         latents=paths.path("stimulus_latents"),
-        brain_mask=paths.path("brain_mask"),
         audit=stimulus_audit_input,
     output:
         glm=paths.path("glm"),
-        betas=paths.path("betas"),
+        betas=paths.map_files("betas", False),
     log:
-        paths.log("encoding_glm", "subject", "model"),
+        paths.log("encoding_glm", "subject", "space", "model"),
     benchmark:
-        paths.benchmark("encoding_glm", "subject", "model")
+        paths.benchmark("encoding_glm", "subject", "space", "model")
     params:
         root=fmri_root(),
-        reader=fmri_reader_options(),
+        reader=space_reader_options,
         glm=encoding_config()["glm"],
     threads: 1
     resources:
@@ -103,24 +122,37 @@ rule encoding_glm:
         runtime=120,
     conda:
         "../../envs/facebrain.yaml"
+    wildcard_constraints:
+        space=VOLUME_LABEL,
     script:
         "../scripts/encoding_glm.py"
 
 
+use rule encoding_glm as encoding_glm_surface with:
+    output:
+        glm=paths.path("glm"),
+        betas=paths.map_files("betas", True),
+    log:
+        paths.log("encoding_glm_surface", "subject", "space", "model"),
+    benchmark:
+        paths.benchmark("encoding_glm_surface", "subject", "space", "model")
+    wildcard_constraints:
+        space=SURFACE_LABEL,
+
+
 rule encoding_accuracy:
     input:
+        unpack(localizer_inputs),
         glm=paths.path("glm"),
-        brain_mask=paths.path("brain_mask"),
-        mask=paths.path("face_selective"),
     output:
         h5=paths.path("encoding"),
         summary=paths.path("encoding_summary"),
-        rho=paths.path("rho"),
-        rho_fdr=paths.path("rho_fdr"),
+        rho=paths.map_files("rho", False),
+        rho_fdr=paths.map_files("rho_fdr", False),
     log:
-        paths.log("encoding_accuracy", "subject", "model"),
+        paths.log("encoding_accuracy", "subject", "space", "model"),
     benchmark:
-        paths.benchmark("encoding_accuracy", "subject", "model")
+        paths.benchmark("encoding_accuracy", "subject", "space", "model")
     params:
         n_permutations=encoding_config()["n_permutations"],
         seed=config["seed"],
@@ -132,15 +164,30 @@ rule encoding_accuracy:
         runtime=30,
     conda:
         "../../envs/facebrain.yaml"
+    wildcard_constraints:
+        space=VOLUME_LABEL,
     script:
         "../scripts/encoding_accuracy.py"
 
 
+use rule encoding_accuracy as encoding_accuracy_surface with:
+    output:
+        h5=paths.path("encoding"),
+        summary=paths.path("encoding_summary"),
+        rho=paths.map_files("rho", True),
+        rho_fdr=paths.map_files("rho_fdr", True),
+    log:
+        paths.log("encoding_accuracy_surface", "subject", "space", "model"),
+    benchmark:
+        paths.benchmark("encoding_accuracy_surface", "subject", "space", "model")
+    wildcard_constraints:
+        space=SURFACE_LABEL,
+
+
 rule encoding_decoding:
     input:
+        unpack(localizer_inputs),
         glm=paths.path("glm"),
-        brain_mask=paths.path("brain_mask"),
-        mask=paths.path("face_selective"),
         latents=paths.path("stimulus_latents"),
         faces=paths.path("prepared", dataset=config["face_dataset"]),
         audit=paths.path("stimulus_audit"),
@@ -148,9 +195,9 @@ rule encoding_decoding:
         summary=paths.path("decoding_summary"),
         h5=paths.path("decoding"),
     log:
-        paths.log("encoding_decoding", "subject", "model"),
+        paths.log("encoding_decoding", "subject", "space", "model"),
     benchmark:
-        paths.benchmark("encoding_decoding", "subject", "model")
+        paths.benchmark("encoding_decoding", "subject", "space", "model")
     params:
         ridge=encoding_config()["decoding"]["ridge"],
         n_permutations=encoding_config()["n_permutations"],
@@ -168,15 +215,14 @@ rule encoding_decoding:
 
 rule encoding_comparison:
     input:
+        unpack(localizer_inputs),
         glms=comparison_glms,
-        brain_mask=paths.path("brain_mask"),
-        mask=paths.path("face_selective"),
     output:
         paths.path("comparisons"),
     log:
-        paths.log("encoding_comparison", "subject"),
+        paths.log("encoding_comparison", "subject", "space"),
     benchmark:
-        paths.benchmark("encoding_comparison", "subject")
+        paths.benchmark("encoding_comparison", "subject", "space")
     params:
         models=comparison_models(),
         comparisons=encoding_config()["comparisons"],
@@ -208,7 +254,9 @@ rule encoding_table1:
     params:
         subjects=pair_subjects(),
         models=pair_models(),
+        spaces=pair_spaces(),
         comparison_subjects=comparison_subjects(),
+        comparison_spaces=comparison_spaces(),
         seed=config["seed"],
     threads: 1
     resources:
@@ -233,6 +281,7 @@ rule encoding_decoding_table:
     params:
         subjects=pair_subjects(),
         models=pair_models(),
+        spaces=pair_spaces(),
         comparisons=encoding_config()["decoding"]["comparisons"],
     threads: 1
     resources:
@@ -257,6 +306,7 @@ rule encoding_beta_overlap:
     params:
         subjects=pair_subjects(),
         models=pair_models(),
+        spaces=pair_spaces(),
         beta_maps=encoding_config()["beta_maps"],
         reliability_threshold=encoding_config()["localizer"]["reliability_threshold"],
     threads: 1
@@ -271,9 +321,9 @@ rule encoding_beta_overlap:
 
 rule encoding_rho_figure:
     input:
-        rho=paths.path("rho"),
-        brain_mask=paths.path("brain_mask"),
-        summary=paths.path("encoding_summary"),
+        rho=paths.path("rho", space=VOLUME_LABEL),
+        brain_mask=paths.path("brain_mask", space=VOLUME_LABEL),
+        summary=paths.path("encoding_summary", space=VOLUME_LABEL),
     output:
         report(paths.path("rho_figure"), caption="../report/encoding_rho_map.rst", category="Soulos & Isik 2020", subcategory=paths.bids(subject="{subject}")),
     log:
@@ -292,8 +342,8 @@ rule encoding_rho_figure:
 
 rule encoding_betas_figure:
     input:
-        betas=paths.path("betas"),
-        mask=paths.path("face_selective"),
+        betas=paths.path("betas", space=VOLUME_LABEL),
+        mask=paths.path("face_selective", space=VOLUME_LABEL),
         labels=encoding_labels_input,
     output:
         report(paths.path("betas_figure"), caption="../report/encoding_beta_maps.rst", category="Soulos & Isik 2020", subcategory=paths.bids(subject="{subject}")),
@@ -313,11 +363,96 @@ rule encoding_betas_figure:
         "../scripts/encoding_betas_figure.py"
 
 
+rule encoding_surface_rho_figure:
+    input:
+        rho=paths.map_files("rho", True, space=SURFACE_LABEL),
+        face_selective=paths.map_files("face_selective", True, space=SURFACE_LABEL),
+        summary=paths.path("encoding_summary", space=SURFACE_LABEL),
+    output:
+        report(paths.path("surface_rho_figure", space=SURFACE_LABEL), caption="../report/encoding_surface_rho.rst", category="Soulos & Isik 2020", subcategory=paths.bids(subject="{subject}")),
+    log:
+        paths.log("encoding_surface_rho_figure", "subject", "model"),
+    benchmark:
+        paths.benchmark("encoding_surface_rho_figure", "subject", "model")
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        "../../envs/facebrain.yaml"
+    script:
+        "../scripts/encoding_surface_rho_figure.py"
+
+
+rule encoding_surface_betas_figure:
+    input:
+        betas=paths.map_files("betas", True, space=SURFACE_LABEL),
+        face_selective=paths.map_files("face_selective", True, space=SURFACE_LABEL),
+        labels=encoding_labels_input,
+    output:
+        report(paths.path("surface_betas_figure", space=SURFACE_LABEL), caption="../report/encoding_surface_betas.rst", category="Soulos & Isik 2020", subcategory=paths.bids(subject="{subject}")),
+    log:
+        paths.log("encoding_surface_betas_figure", "subject", "model"),
+    benchmark:
+        paths.benchmark("encoding_surface_betas_figure", "subject", "model")
+    params:
+        min_abs_corr=encoding_config()["beta_maps"]["min_abs_corr"],
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        "../../envs/facebrain.yaml"
+    script:
+        "../scripts/encoding_surface_betas_figure.py"
+
+
+rule encoding_surface_betas_group:
+    input:
+        unpack(surface_group_inputs),
+    output:
+        report(paths.path("surface_betas_group_figure", space=SURFACE_LABEL), caption="../report/encoding_surface_betas_group.rst", category="Soulos & Isik 2020", subcategory="Beta maps"),
+    log:
+        paths.log("encoding_surface_betas_group", "model"),
+    benchmark:
+        paths.benchmark("encoding_surface_betas_group", "model")
+    params:
+        subjects=fmri_subjects(),
+        min_abs_corr=encoding_config()["beta_maps"]["min_abs_corr"],
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    conda:
+        "../../envs/facebrain.yaml"
+    script:
+        "../scripts/encoding_surface_betas_group.py"
+
+
+rule encoding_surface_view:
+    input:
+        rho=paths.map_files("rho", True, space=SURFACE_LABEL),
+    output:
+        report(paths.path("surface_view", space=SURFACE_LABEL), caption="../report/encoding_surface_view.rst", category="Soulos & Isik 2020", subcategory=paths.bids(subject="{subject}")),
+    log:
+        paths.log("encoding_surface_view", "subject", "model"),
+    benchmark:
+        paths.benchmark("encoding_surface_view", "subject", "model")
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=5,
+    conda:
+        "../../envs/facebrain.yaml"
+    script:
+        "../scripts/encoding_surface_view.py"
+
+
 rule encoding_reconstructions_figure:
     input:
         fmri=fmri_subject_input,
         model=encoding_model_input,
-        decoded=paths.path("decoding"),
+        decoded=paths.path("decoding", space=primary_space_label()),
         latents=paths.path("stimulus_latents"),
     output:
         report(paths.path("reconstructions_figure"), caption="../report/encoding_reconstructions.rst", category="VanRullen & Reddy 2019", subcategory=paths.bids(subject="{subject}")),

@@ -21,7 +21,7 @@ left out of its training set, so no test face is seen there.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -134,8 +134,8 @@ def male_labels(face_data_h5: str | Path, face_ids: list[str]) -> np.ndarray | N
 
 def decode_subject(
     glm_h5: str | Path,
-    brain_mask_nii: str | Path,
-    selective_nii: str | Path,
+    brain_mask: str | Path | Sequence[str | Path],
+    selective: str | Path | Sequence[str | Path],
     latents_h5: str | Path,
     face_data_h5: str | Path,
     out_json: str | Path,
@@ -147,7 +147,10 @@ def decode_subject(
     reliability_threshold: float | None = None,
     provenance: Mapping[str, Any] | None = None,
 ) -> dict[str, float]:
-    """Pipeline step: decoding of one subject x model over the face-selective voxels.
+    """Pipeline step: decoding of one subject x model over the face-selective voxels (or vertices).
+
+    ``brain_mask`` and ``selective`` are the localizer's maps in the GLM's space (a NIfTI each,
+    or a hemi-L/hemi-R GIFTI pair each on fsaverage5).
 
     Writes ``out_json`` (pairwise_accuracy, p, gender_accuracy, n_voxels, n_test_faces, ridge,
     n_gender_train) and ``out_h5`` (decoded latents in the model's own units, ``test_faces``, the
@@ -160,7 +163,7 @@ def decode_subject(
     from facebrain.fmri.audit import leaked_stimuli
     from facebrain.io import write_h5, write_json
 
-    glm, keep, _ = load_selected_glm(glm_h5, brain_mask_nii, selective_nii, reliability_threshold)
+    glm, keep, _ = load_selected_glm(glm_h5, brain_mask, selective, reliability_threshold)
     decoded_z = decode_patterns(glm["test_betas"][:, keep], glm["W"][:, keep], glm["bias"][keep], ridge)
     rng = np.random.default_rng(seed)
     acc, p, null = pairwise_identification(decoded_z, glm["z_test"], n_permutations, rng)

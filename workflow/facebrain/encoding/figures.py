@@ -127,7 +127,7 @@ def plot_reconstructions(model_path: str | Path, decoded_h5: str | Path, latents
 
 
 def plot_group(table_csv: str | Path, value: str, chance: float | None, ylabel: str, title: str, out_png: str | Path) -> Figure:
-    """Group figure: ``value`` per model (bars: mean over subjects, dots: subjects, stars from each subject's p);
+    """Group figure: ``value`` per model (bars: mean over subjects, dots: subjects, stars from each subject's p), one panel per space;
     return the figure written (closed)."""
     from facebrain.encoding.tables import stars
 
@@ -136,25 +136,29 @@ def plot_group(table_csv: str | Path, value: str, chance: float | None, ylabel: 
     table = table[table.p.notna() & (table.kind == "model" if "kind" in table else True)]
     models = list(dict.fromkeys(table.model))
     subjects = list(dict.fromkeys(table.subject))
-    fig, ax = plt.subplots(figsize=(1.2 * len(models) + 2.5, 3.8))
-    means = table.groupby("model", sort=False)[value].mean().reindex(models)
-    ax.bar(range(len(models)), means, color="0.8", edgecolor="0.3", label="mean over subjects")
-    width = 0.6 / max(1, len(subjects))
-    for s, subject in enumerate(subjects):
-        rows = table[table.subject == subject].set_index("model").reindex(models)
-        x = np.arange(len(models)) - 0.3 + width * (s + 0.5)
-        ax.scatter(x, rows[value], s=18, zorder=3, label=subject)
-        for xi, v, p in zip(x, rows[value], rows.p):
-            if np.isfinite(v):
-                ax.annotate(stars(p), (xi, v), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=7)
-    if chance is not None:
-        ax.axhline(chance, color="k", ls="--", lw=0.8, label="chance")
-    ax.axhline(0, color="k", lw=0.5)
-    ax.set_xticks(range(len(models)), models, rotation=30, ha="right")
-    ax.set_xlabel("model")
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.legend(fontsize=7, loc="best")
+    spaces = list(dict.fromkeys(table.space))
+    fig, axes = plt.subplots(1, len(spaces), figsize=(len(spaces) * (1.2 * len(models) + 2.5), 3.8), sharey=True, squeeze=False)
+    for ax, space in zip(axes[0], spaces):
+        block = table[table.space == space]
+        means = block.groupby("model", sort=False)[value].mean().reindex(models)
+        ax.bar(range(len(models)), means, color="0.8", edgecolor="0.3", label="mean over subjects")
+        width = 0.6 / max(1, len(subjects))
+        for s, subject in enumerate(subjects):
+            rows = block[block.subject == subject].set_index("model").reindex(models)
+            x = np.arange(len(models)) - 0.3 + width * (s + 0.5)
+            ax.scatter(x, rows[value], s=18, zorder=3, label=subject)
+            for xi, v, p in zip(x, rows[value], rows.p):
+                if np.isfinite(v):
+                    ax.annotate(stars(p), (xi, v), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=7)
+        if chance is not None:
+            ax.axhline(chance, color="k", ls="--", lw=0.8, label="chance")
+        ax.axhline(0, color="k", lw=0.5)
+        ax.set_xticks(range(len(models)), models, rotation=30, ha="right")
+        ax.set_xlabel("model")
+        ax.set_title(f"space-{space}", fontsize=9)
+    axes[0][0].set_ylabel(ylabel)
+    axes[0][-1].legend(fontsize=7, loc="best")
+    fig.suptitle(title)
     return save_figure(fig, out_png, dpi=120, bbox_inches="tight")
 
 

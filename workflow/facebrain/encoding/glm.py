@@ -233,17 +233,6 @@ def fit_encoding_glm(
     )
 
 
-def unmask(values: np.ndarray, mask_img):
-    """Put (V,) or (n, V) in-mask values back on the mask's grid: a 3D or 4D float32 nibabel image."""
-    import nibabel as nib
-
-    inside = np.asarray(mask_img.dataobj) > 0
-    values = np.asarray(values, dtype=np.float32)
-    out = np.zeros(inside.shape + values.shape[:-1], dtype=np.float32)
-    out[inside] = values.T
-    return nib.Nifti1Image(out, mask_img.affine)
-
-
 def read_stimulus_latents(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     """Read a stimulus-latents HDF5 (:func:`facebrain.encoding.stimuli.encode_subject_stimuli`).
 
@@ -267,9 +256,9 @@ def fit_subject_glm(
     bids_root: str | Path,
     subject: str,
     latents_h5: str | Path,
-    brain_mask_nii: str | Path,
+    brain_mask: str | Path | Sequence[str | Path],
     out_h5: str | Path,
-    out_betas: str | Path,
+    out_betas: str | Path | Sequence[str | Path],
     audit: Sequence[str | Path] = (),
     hrf_model: str = "glover",
     high_pass: float = 0.01,
@@ -279,8 +268,11 @@ def fit_subject_glm(
 ) -> GlmFit:
     """Pipeline step: the encoding GLM of one subject x model.
 
-    Writes ``out_h5`` (every field of :class:`GlmFit`; voxels are those of ``brain_mask_nii``
-    in C order) and ``out_betas``, a 4D NIfTI with one volume per latent dimension (W).
+    ``brain_mask`` is the localizer's analysis mask in the space read (``reader_options['space']``):
+    a NIfTI of voxels, or the hemi-L/hemi-R GIFTI pair of fsaverage5 vertices
+    (:func:`facebrain.fmri.spaces.read_mask`). Writes ``out_h5`` (every field of :class:`GlmFit`;
+    elements are those of the mask in its order) and ``out_betas``, the map of W with one volume
+    (GIFTI data array) per latent dimension: a 4D NIfTI, or a GIFTI pair.
     ``audit`` holds the fmri stage's stimulus audit of the subject (or nothing): the training
     trials of its leaked stimuli (training names showing a test face's image,
     :func:`facebrain.fmri.audit.leaked_stimuli`) are left out of the latent regressors.
@@ -288,22 +280,22 @@ def fit_subject_glm(
     """
     from facebrain.fmri.audit import leaked_stimuli
     from facebrain.fmri.reader import BidsFmriDataset
+    from facebrain.fmri.spaces import read_mask
     from facebrain.io import write_h5
-    from facebrain.nifti import load_nifti, save_nifti
 
     excluded: set[str] = set()
     for path in audit:
         excluded |= set(leaked_stimuli(path))
     runs = BidsFmriDataset(bids_root, **(reader_options or {})).runs(subject, "faces")
     latents, _ = read_stimulus_latents(latents_h5)
-    mask_img = load_nifti(brain_mask_nii, "brain mask")
-    fit = fit_encoding_glm(runs, np.asarray(mask_img.dataobj) > 0, latents, excluded, hrf_model, high_pass, voxel_chunk)
+    mask = read_mask(brain_mask)
+    fit = fit_encoding_glm(runs, mask, latents, excluded, hrf_model, high_pass, voxel_chunk)
     fields = {k: v for k, v in vars(fit).items() if k != "n_runs"}
     fields["columns"] = np.asarray(fit.columns, dtype=object)
     fields["test_faces"] = np.asarray(fit.test_faces, dtype=object)
     attrs = dict(provenance or {}, n_runs=fit.n_runs, excluded=sorted(excluded))
     write_h5(out_h5, fields, attrs=attrs)
-    save_nifti(unmask(fit.W, mask_img), out_betas, provenance)
+    mask.save(fit.W, out_betas, provenance, names=[latent_column(k) for k in range(fit.W.shape[0])])
     return fit
 
 

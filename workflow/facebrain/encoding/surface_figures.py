@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from facebrain.fmri import fsaverage
+from facebrain.paths import bids
 from facebrain.plotting import pyplot, save_figure
 
 THRESHOLD = 1e-6
@@ -107,13 +108,13 @@ def plot_surface_rho(rho: Sequence[str | Path], selective: Sequence[str | Path],
     save_figure(fig, out_png, dpi=110)
 
 
-def _labelled(betas: Sequence[str | Path], labels_tsv: str | Path, min_abs_corr: float) -> list[tuple[str, int]]:
+def _labelled(labels_tsv: str | Path, min_abs_corr: float) -> list[tuple[str, int]]:
     from facebrain.encoding.tables import labelled_dimensions
 
     return sorted(labelled_dimensions(labels_tsv, min_abs_corr).items(), key=lambda item: item[1])
 
 
-def plot_surface_betas_group(betas: Sequence[Sequence[str | Path]], selective: Sequence[Sequence[str | Path]], subjects: Sequence[str],
+def plot_surface_betas_group(betas: Sequence[str | Path], selective: Sequence[str | Path], subjects: Sequence[str],
                              labels_tsv: str | Path, title: str, out_png: str | Path, min_abs_corr: float = 0.5) -> None:
     """Paper Fig. 5/7 on the surface: beta maps of the labelled dimensions, subjects side by side.
 
@@ -123,16 +124,19 @@ def plot_surface_betas_group(betas: Sequence[Sequence[str | Path]], selective: S
 
     Parameters
     ----------
-    betas, selective : per subject, the GIFTI pairs of the beta maps (one array per latent
-        dimension) and of the face-selective mask.
-    subjects : the subjects' labels ('sub-01', ...), in the order of ``betas``.
+    betas, selective : per subject in turn, the GIFTI pair (hemi-L, hemi-R) of its beta maps (one
+        array per latent dimension), and of its face-selective mask (two files per subject).
+    subjects : the subjects' labels ('01', ...), in the order of ``betas``.
     labels_tsv : the model's dimension labels (the same for every subject).
     title : e.g. 'factorvae'.
     """
+    from facebrain.fmri.spaces import split_maps
+
     plt = pyplot()
-    dims = _labelled(betas, labels_tsv, min_abs_corr)
+    dims = _labelled(labels_tsv, min_abs_corr)
     maps, outlines = [], []
-    for beta_paths, sel_paths in zip(betas, selective, strict=True):
+    on_surface = [fsaverage.SPACE] * len(subjects)
+    for beta_paths, sel_paths in zip(split_maps(betas, on_surface), split_maps(selective, on_surface), strict=True):
         outline = _right(_read(sel_paths)[0]) > 0
         maps.append(np.where(outline, _right(_read(beta_paths)), 0.0))
         outlines.append(outline)
@@ -151,7 +155,7 @@ def plot_surface_betas_group(betas: Sequence[Sequence[str | Path]], selective: S
             for v, view in enumerate(VIEWS):
                 x = left + (s * len(VIEWS) + v) * panel_w
                 ax = fig.add_axes((x / width, (row_top - panel_h) / height, panel_w / width, panel_h / height), projection="3d")
-                _panel(fig, ax, maps[s][dim], outlines[s], view, vmax, f"{subject}, {view}")
+                _panel(fig, ax, maps[s][dim], outlines[s], view, vmax, f"{bids(subject=subject)}, {view}")
         bar_w = min(4.0, 0.6 * width)
         _colorbar(fig, ((width - bar_w) / 2 / width, (row_top - panel_h - 0.12) / height, bar_w / width, 0.09 / height), vmax,
                   f"dim {dim} ~ {factor}: {BETA_UNIT}")
@@ -163,11 +167,10 @@ def plot_surface_betas_group(betas: Sequence[Sequence[str | Path]], selective: S
     save_figure(fig, out_png, dpi=90)
 
 
-def plot_surface_betas(betas: Sequence[str | Path], selective: Sequence[str | Path], labels_tsv: str | Path, title: str,
+def plot_surface_betas(betas: Sequence[str | Path], selective: Sequence[str | Path], labels_tsv: str | Path, subject: str, model: str,
                        out_png: str | Path, min_abs_corr: float = 0.5) -> None:
-    """Paper Fig. 5/7 for one subject (see :func:`plot_surface_betas_group`); ``title`` e.g. 'sub-01, factorvae'."""
-    subject, _, model = title.partition(", ")
-    plot_surface_betas_group([betas], [selective], [subject], labels_tsv, model or title, out_png, min_abs_corr)
+    """Paper Fig. 5/7 for one subject (see :func:`plot_surface_betas_group`): ``subject`` a label ('01'), ``model`` its name."""
+    plot_surface_betas_group(betas, selective, [subject], labels_tsv, model, out_png, min_abs_corr)
 
 
 def surface_view_html(values: Sequence[str | Path], title: str, out_html: str | Path, label: str = "Spearman rho") -> None:

@@ -31,64 +31,69 @@ def stars(p: float) -> str:
     return "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
 
 
-def collect(summaries: Sequence[str | Path], subjects: Sequence[str], models: Sequence[str], columns: Sequence[str]) -> pd.DataFrame:
-    """One row per (subject, model) with ``columns`` taken from each summary JSON (same order as ``summaries``).
+def collect(summaries: Sequence[str | Path], subjects: Sequence[str], models: Sequence[str], columns: Sequence[str],
+            spaces: Sequence[str]) -> pd.DataFrame:
+    """One row per (subject, model, space) with ``columns`` taken from each summary JSON (same order as ``summaries``).
 
     ``subjects`` are labels ('01'); the table's ``subject`` column names them as BIDS does ('sub-01').
+    ``spaces`` are the analysis spaces of the summaries ('MNI152NLin2009cAsym', 'fsaverage5').
     """
-    if not len(summaries) == len(subjects) == len(models):
-        raise ValueError("summaries, subjects and models must have the same length")
+    if not len(summaries) == len(subjects) == len(models) == len(spaces):
+        raise ValueError("summaries, subjects, models and spaces must have the same length")
     rows = []
-    for path, subject, model in zip(summaries, subjects, models):
+    for path, subject, model, space in zip(summaries, subjects, models, spaces):
         summary = read_summary(path)
         missing = [c for c in columns if c not in summary]
         if missing:
             raise DataError(path, f"summary lacks {missing}")
-        rows.append({"subject": bids(subject=subject), "model": model, **{c: summary[c] for c in columns}})
+        rows.append({"subject": bids(subject=subject), "model": model, "space": space, **{c: summary[c] for c in columns}})
     return pd.DataFrame(rows)
 
 
-def comparison_rows(comparison_jsons: Sequence[str | Path], subjects: Sequence[str], seed: int = 0) -> pd.DataFrame:
-    """Table 1's comparison rows: per subject, and across subjects (``subject`` 'group').
+def comparison_rows(comparison_jsons: Sequence[str | Path], subjects: Sequence[str], spaces: Sequence[str], seed: int = 0) -> pd.DataFrame:
+    """Table 1's comparison rows: per subject, and across subjects (``subject`` 'group'), per space.
 
     Parameters
     ----------
-    comparison_jsons : per subject, the JSON of :func:`facebrain.encoding.comparison.compare_subject_models`.
+    comparison_jsons : per subject and space, the JSON of :func:`facebrain.encoding.comparison.compare_subject_models`.
     subjects : their labels ('01').
+    spaces : their analysis spaces ('MNI152NLin2009cAsym', 'fsaverage5').
     seed : seed of the random sign flips (used only with more than 12 subjects).
 
     Returns
     -------
-    DataFrame (subject, model 'a - b', rho = the difference of mean rho, p, ci_low, ci_high, n_voxels,
-    n_permutations, kind 'comparison'). The group row's p is the sign-flip p over subjects
+    DataFrame (subject, model 'a - b', space, rho = the difference of mean rho, p, ci_low, ci_high, n_voxels,
+    n_permutations, kind 'comparison'). A space's group row has the sign-flip p over its subjects
     (:func:`facebrain.encoding.comparison.sign_flip_test`; n_permutations = sign patterns), its interval
     the percentile interval of the mean of the subjects' bootstrap draws.
     """
     from facebrain.encoding.comparison import EXACT_SIGN_FLIPS, sign_flip_test
 
+    columns = ["subject", "model", "space", "rho", "p", "ci_low", "ci_high", "n_voxels", "n_permutations"]
     rows, draws = [], {}
-    for path, subject in zip(comparison_jsons, subjects, strict=True):
+    for path, subject, space in zip(comparison_jsons, subjects, spaces, strict=True):
         for c in read_summary(path).get("comparisons", []):
             name = f"{c['a']} - {c['b']}"
-            rows.append({"subject": bids(subject=subject), "model": name, "rho": c["diff"], "p": c["p"], "ci_low": c["ci_low"], "ci_high": c["ci_high"],
-                         "n_voxels": c["n_voxels"], "n_permutations": c["n_permutations"]})
-            draws.setdefault(name, []).append(np.asarray(c["bootstrap"]))
-    frame = pd.DataFrame(rows, columns=["subject", "model", "rho", "p", "ci_low", "ci_high", "n_voxels", "n_permutations"])
+            rows.append({"subject": bids(subject=subject), "model": name, "space": space, "rho": c["diff"], "p": c["p"], "ci_low": c["ci_low"],
+                         "ci_high": c["ci_high"], "n_voxels": c["n_voxels"], "n_permutations": c["n_permutations"]})
+            draws.setdefault((name, space), []).append(np.asarray(c["bootstrap"]))
+    frame = pd.DataFrame(rows, columns=columns)
     group = []
-    for name, per_subject in frame.groupby("model", sort=False):
+    for (name, space), per_subject in frame.groupby(["model", "space"], sort=False):
         mean, p = sign_flip_test(per_subject.rho.to_numpy(), 10_000, np.random.default_rng(seed))
-        n_boot = min(len(d) for d in draws[name])
-        low, high = np.quantile(np.mean([d[:n_boot] for d in draws[name]], axis=0), [0.025, 0.975])
+        n_boot = min(len(d) for d in draws[name, space])
+        low, high = np.quantile(np.mean([d[:n_boot] for d in draws[name, space]], axis=0), [0.025, 0.975])
         n_signs = 2 ** len(per_subject) if len(per_subject) <= EXACT_SIGN_FLIPS else 10_000
-        group.append({"subject": "group", "model": name, "rho": mean, "p": p, "ci_low": low, "ci_high": high, "n_voxels": np.nan, "n_permutations": n_signs})
-    return pd.concat([frame, pd.DataFrame(group, columns=frame.columns)], ignore_index=True).assign(kind="comparison")
+        group.append({"subject": "group", "model": name, "space": space, "rho": mean, "p": p, "ci_low": low, "ci_high": high, "n_voxels": np.nan,
+                      "n_permutations": n_signs})
+    return pd.concat([frame, pd.DataFrame(group, columns=columns)], ignore_index=True).assign(kind="comparison")
 
 
 def table1_markdown(table: pd.DataFrame) -> str:
-    """Table 1 laid out as in Soulos & Isik 2020: models as rows, subjects as columns, 'rho stars'.
+    """Table 1 laid out as in Soulos & Isik 2020: models as rows, subjects as columns, 'rho stars'; one block per space.
 
-    Comparison rows ('a - b', ``kind == 'comparison'``) follow, each cell 'difference stars [95% CI]', with a
-    'group' column (mean over subjects, sign-flip p).
+    Comparison rows ('a - b', ``kind == 'comparison'``) follow in each block, each cell 'difference stars [95% CI]',
+    with a 'group' column (mean over subjects, sign-flip p).
     """
     kind = table.kind if "kind" in table else pd.Series("model", index=table.index)
     models, comparisons = table[kind == "model"], table[kind == "comparison"]
@@ -96,20 +101,20 @@ def table1_markdown(table: pd.DataFrame) -> str:
     if len(comparisons):
         cells.loc[comparisons.index, "cell"] = [f"{r:+.3f}{stars(p)} [{lo:+.3f}, {hi:+.3f}]" for r, p, lo, hi in
                                                 zip(comparisons.rho, comparisons.p, comparisons.ci_low, comparisons.ci_high)]
-    columns = list(dict.fromkeys(models.subject)) + (["group"] if len(comparisons) else [])
-    wide = cells.pivot(index="model", columns="subject", values="cell").reindex(index=list(dict.fromkeys(table.model)), columns=columns)
     n_perm = ", ".join(str(n) for n in sorted(set(models.n_permutations)))
     lines = [
-        "Table 1. Mean Spearman rho over face-selective voxels between predicted and measured responses "
+        "Table 1. Mean Spearman rho over face-selective voxels (vertices on fsaverage5) between predicted and measured responses "
         f"to the held-out test faces ({n_perm} permutations of the test-face labels; *** p < 0.001, ** p < 0.01, * p < 0.05)."
         + (" Rows 'a - b': difference of mean rho [95% bootstrap CI over test faces]; p from swapping the two models' "
            "predicted patterns per test face (two-sided); group: mean over subjects, p from sign flips of the subjects' differences."
            if len(comparisons) else ""),
-        "",
-        "| model | " + " | ".join(wide.columns) + " |",
-        "|---|" + "---:|" * len(wide.columns),
     ]
-    lines += [f"| {model} | " + " | ".join(row.fillna("")) + " |" for model, row in wide.iterrows()]
+    for space, block in cells.groupby("space", sort=False):
+        block_comparisons = (kind[block.index] == "comparison").any()
+        columns = list(dict.fromkeys(block[kind[block.index] == "model"].subject)) + (["group"] if block_comparisons else [])
+        wide = block.pivot(index="model", columns="subject", values="cell").reindex(index=list(dict.fromkeys(block.model)), columns=columns)
+        lines += ["", f"space-{space}:", "", "| model | " + " | ".join(wide.columns) + " |", "|---|" + "---:|" * len(wide.columns)]
+        lines += [f"| {model} | " + " | ".join(row.fillna("")) + " |" for model, row in wide.iterrows()]
     return "\n".join(lines) + "\n"
 
 
@@ -117,47 +122,52 @@ def write_table1(
     summaries: Sequence[str | Path],
     subjects: Sequence[str],
     models: Sequence[str],
+    spaces: Sequence[str],
     out_csv: str | Path,
     out_md: str | Path,
     comparisons: Sequence[str | Path] = (),
     comparison_subjects: Sequence[str] = (),
+    comparison_spaces: Sequence[str] = (),
     seed: int = 0,
 ) -> pd.DataFrame:
     """Pipeline step: results/table1.csv and table1.md.
 
-    Columns: subject, model, rho, p, ci_low, ci_high, n_voxels, n_permutations, kind. One 'model' row per
-    subject x model (rho and its label-permutation p; no CI), then the 'comparison' rows of
-    :func:`comparison_rows` from the per-subject ``comparisons`` JSONs (labels ``comparison_subjects``).
+    Columns: subject, model, space, rho, p, ci_low, ci_high, n_voxels, n_permutations, kind. One 'model' row per
+    subject x model x analysis space (``spaces``: the space of each summary; rho and its label-permutation p;
+    no CI), then the 'comparison' rows of :func:`comparison_rows` from the per-subject and space
+    ``comparisons`` JSONs (labels ``comparison_subjects``, spaces ``comparison_spaces``).
     """
-    table = collect(summaries, subjects, models, ["rho", "p", "n_voxels", "n_permutations"])
+    table = collect(summaries, subjects, models, ["rho", "p", "n_voxels", "n_permutations"], spaces)
     table = table.assign(ci_low=np.nan, ci_high=np.nan, kind="model")
     if len(comparisons):
-        table = pd.concat([table, comparison_rows(comparisons, comparison_subjects, seed)], ignore_index=True)
-    table = table[["subject", "model", "rho", "p", "ci_low", "ci_high", "n_voxels", "n_permutations", "kind"]]
-    log.info("Table 1: %d subjects x %d models, %d comparison rows", table.subject.nunique(), len(set(models)), int((table.kind == "comparison").sum()))
+        table = pd.concat([table, comparison_rows(comparisons, comparison_subjects, comparison_spaces, seed)], ignore_index=True)
+    table = table[["subject", "model", "space", "rho", "p", "ci_low", "ci_high", "n_voxels", "n_permutations", "kind"]]
+    log.info("Table 1: %d subjects x %d models x %d spaces, %d comparison rows", len(set(subjects)), len(set(models)), len(set(spaces)),
+             int((table.kind == "comparison").sum()))
     write_table(out_csv, table)
     write_text(out_md, table1_markdown(table))
     return table
 
 
 def write_decoding_table(
-    summaries: Sequence[str | Path], subjects: Sequence[str], models: Sequence[str], out_csv: str | Path, comparisons: Sequence[Sequence[str]] = ()
+    summaries: Sequence[str | Path], subjects: Sequence[str], models: Sequence[str], spaces: Sequence[str], out_csv: str | Path,
+    comparisons: Sequence[Sequence[str]] = (),
 ) -> pd.DataFrame:
     """Pipeline step: results/tables/decoding.csv.
 
-    One row per subject x model (pairwise_accuracy, p, gender_accuracy, n_voxels); for each
-    ``(a, b)`` in ``comparisons`` whose models are both present, one row per subject with model
-    ``'a - b'`` holding the differences of the accuracies (p left empty: the two models' p
+    One row per subject x model x space (pairwise_accuracy, p, gender_accuracy, n_voxels); for each
+    ``(a, b)`` in ``comparisons`` whose models are both present, one row per subject and space with
+    model ``'a - b'`` holding the differences of the accuracies (p left empty: the two models' p
     are in their own rows).
     """
-    table = collect(summaries, subjects, models, ["pairwise_accuracy", "p", "gender_accuracy", "n_voxels"])
+    table = collect(summaries, subjects, models, ["pairwise_accuracy", "p", "gender_accuracy", "n_voxels"], spaces)
     rows = []
     for a, b in comparisons:
         if not {a, b} <= set(table.model):
             continue
-        for subject, group in table.groupby("subject", sort=False):
+        for (subject, space), group in table.groupby(["subject", "space"], sort=False):
             ra, rb = group.set_index("model").loc[a], group.set_index("model").loc[b]
-            rows.append({"subject": subject, "model": f"{a} - {b}", "pairwise_accuracy": ra.pairwise_accuracy - rb.pairwise_accuracy,
+            rows.append({"subject": subject, "model": f"{a} - {b}", "space": space, "pairwise_accuracy": ra.pairwise_accuracy - rb.pairwise_accuracy,
                          "p": np.nan, "gender_accuracy": ra.gender_accuracy - rb.gender_accuracy, "n_voxels": ra.n_voxels})
     table = pd.concat([table, pd.DataFrame(rows)], ignore_index=True) if rows else table
     write_table(out_csv, table)
@@ -226,15 +236,18 @@ def write_beta_overlap(
     labels: Sequence[str | Path],
     subjects: Sequence[str],
     models: Sequence[str],
+    spaces: Sequence[str],
     out_csv: str | Path,
     top_fraction: float = 0.2,
     min_abs_corr: float = 0.5,
     reliability_threshold: float | None = None,
 ) -> pd.DataFrame:
-    """Pipeline step: results/tables/beta_overlap.csv, one row per subject x model x pair of labelled dims.
+    """Pipeline step: results/tables/beta_overlap.csv, one row per subject x model x space x pair of labelled dims.
 
     The maps are taken over the voxels the encoding score uses (face-selective, and split-half
-    reliable when ``reliability_threshold`` is set).
+    reliable when ``reliability_threshold`` is set). ``brain_masks`` and ``selective`` list the
+    fits' localizer maps in turn: a NIfTI per volume fit, a GIFTI pair (hemi-L, hemi-R) per fit on
+    fsaverage5 (:func:`facebrain.fmri.spaces.split_maps`); ``spaces`` is each fit's space.
     """
     from facebrain.encoding.accuracy import selected_voxels
     from facebrain.encoding.glm import read_glm
@@ -245,8 +258,8 @@ def write_beta_overlap(
         glm = read_glm(glm_h5)
         keep = selected_voxels(load_nifti(mask, "brain mask"), load_nifti(sel, "face-selective mask"), glm["split_half_r"], reliability_threshold)
         frame = beta_overlap(glm["W"][:, keep], labelled_dimensions(lab, min_abs_corr), top_fraction)
-        frames.append(frame.assign(subject=bids(subject=subject), model=model))
-    columns = ["subject", "model", "factor_a", "dim_a", "factor_b", "dim_b", "dice", "n_top"]
+        frames.append(frame.assign(subject=bids(subject=subject), model=model, space=space))
+    columns = ["subject", "model", "space", "factor_a", "dim_a", "factor_b", "dim_b", "dice", "n_top"]
     table = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
     log.info("beta overlap: %d pairs of labelled dimensions over %d subject x model fits", len(table), len(frames))
     write_table(out_csv, table)

@@ -9,12 +9,13 @@ no extra dependency:
   (the S3 copy of the OpenNeuroDerivatives datalad dataset ds001761-fmriprep).
 
 Files are listed with the S3 ListObjectsV2 API (key, size, ETag), so only the
-chosen subjects, sessions and output space are fetched: raw ``events.tsv`` and
+chosen subjects, sessions and output spaces are fetched: raw ``events.tsv`` and
 ``bold.json`` (not the raw BOLD, which the analysis does not read), the top-level
 files, the subjects' stimuli and ``ImageNames2Celeba.txt``; from the derivatives,
 for every run with events, the files the analysis reads, named from the run's
 entities by :func:`facebrain.fmri.layout.derivative_files` (``desc-preproc_bold``
-and ``desc-brain_mask`` in the chosen space, the ``desc-confounds_timeseries``
+and ``desc-brain_mask`` in a volume space, ``hemi-L``/``hemi-R`` ``bold.func.gii`` on
+fsaverage5, the ``desc-confounds_timeseries``
 table, their sidecars). A run whose derivatives are not listed stops the
 download with its name.
 
@@ -202,8 +203,8 @@ def select_raw(objects: Sequence[S3Object], subjects: Sequence[str]) -> list[S3O
     return keep
 
 
-def needed_derivatives(raw: Sequence[S3Object], space: str) -> list[str]:
-    """Keys (relative to the derivatives) of the fMRIPrep files the analysis reads, for every run with events in ``raw``.
+def needed_derivatives(raw: Sequence[S3Object], spaces: Sequence[str]) -> list[str]:
+    """Keys (relative to the derivatives) of the fMRIPrep files the analysis reads in ``spaces``, for every run with events in ``raw``.
 
     The names come from the runs' entities (:func:`facebrain.fmri.layout.derivative_files`),
     so they are the names fMRIPrep wrote (``run-1`` where the raw events say ``run-01``).
@@ -214,9 +215,10 @@ def needed_derivatives(raw: Sequence[S3Object], space: str) -> list[str]:
     for obj in raw:
         if "/func/" in obj.key and obj.key.endswith("_events.tsv"):
             e = parse_file_entities(obj.key)
-            files = layout.derivative_files(e["subject"], e["session"], e["task"], int(e["run"]), space)
-            keys += [str(f.relative_to(layout.FMRIPREP)) for f in files.values()]
-    return keys
+            for space in spaces:
+                files = layout.derivative_files(e["subject"], e["session"], e["task"], int(e["run"]), space)
+                keys += [str(f.relative_to(layout.FMRIPREP)) for f in files.values()]
+    return list(dict.fromkeys(keys))
 
 
 def select_derivatives(objects: Sequence[S3Object], needed: Sequence[str], derivatives_url: str) -> list[S3Object]:
@@ -241,7 +243,7 @@ def download_ds001761(
     manifest: str | Path,
     subjects: Sequence[str] = ("01", "02", "03", "04"),
     sessions: Sequence[str] = ("01", "02", "03", "04", "05", "06", "07", "08"),
-    space: str = layout.SPACE,
+    spaces: Sequence[str] = (layout.SPACE,),
     raw_url: str = "https://s3.amazonaws.com/openneuro.org/ds001761",
     derivatives_url: str = "https://s3.amazonaws.com/openneuro-derivatives/fmriprep/ds001761-fmriprep",
     timeout: float = 60.0,
@@ -254,7 +256,8 @@ def download_ds001761(
     root : the local BIDS root (``resources/ds001761``); derivatives go to ``root/derivatives/fmriprep``.
     manifest : JSON written last: every file with its size, ETag and whether it was kept or downloaded.
     subjects, sessions : labels ('01').
-    space : fMRIPrep output space with its res- entity.
+    spaces : fMRIPrep output spaces, a volume with its res- entity ('MNI152NLin2009cAsym_res-2')
+        and/or 'fsaverage5' (both hemispheres' GIFTIs); the confounds are fetched once.
     raw_url, derivatives_url : S3 URLs of the raw dataset and of the derivatives (bucket + prefix).
     timeout : socket timeout, s.
 
@@ -285,7 +288,7 @@ def download_ds001761(
             deriv += deriv_func
     raw = select_raw(raw, subjects)
     jobs += [(raw_url, o, root / o.key) for o in raw]
-    jobs += [(derivatives_url, o, root / layout.FMRIPREP / o.key) for o in select_derivatives(deriv, needed_derivatives(raw, space), derivatives_url)]
+    jobs += [(derivatives_url, o, root / layout.FMRIPREP / o.key) for o in select_derivatives(deriv, needed_derivatives(raw, spaces), derivatives_url)]
     total = sum(o.size for _, o, _ in jobs)
     log.info("ds001761: %d files, %.1f GB to verify or fetch into %s", len(jobs), total / 1e9, root)
     files = {}
@@ -293,7 +296,7 @@ def download_ds001761(
         status = fetch(f"{base.rstrip('/')}/{urllib.parse.quote(obj.key)}", dest, obj.size, obj.etag, timeout)
         files[str(dest.relative_to(root))] = {"size": obj.size, "etag": obj.etag, "status": status}
     record = {"root": str(root), "raw_url": raw_url, "derivatives_url": derivatives_url, "subjects": list(subjects),
-              "sessions": list(sessions), "space": space, "n_files": len(files), "bytes": total, "files": files,
+              "sessions": list(sessions), "spaces": list(spaces), "n_files": len(files), "bytes": total, "files": files,
               "provenance": dict(provenance or {})}
     write_json(manifest, record)
     return record

@@ -9,7 +9,7 @@ the simulator and the downloader so they agree on every name:
   it zero-padded to two digits (``run-01``, :data:`RAW_RUN_DIGITS`); fMRIPrep
   21.0.1 (OpenNeuroDerivatives ds001761-fmriprep) wrote the integer
   (``run-1``). Callers pass ``run`` as an int and never format it.
-- **the derivatives the analysis reads** in the config's ``fmri.space``
+- **the derivatives the analysis reads** in each of the config's ``fmri.spaces``
   (:func:`derivative_files`): in the volume space 'MNI152NLin2009cAsym_res-2'
   (``space`` with its ``res`` entity) the BOLD, its sidecar and the brain
   mask; on the 'fsaverage5' surface the BOLD GIFTI of each hemisphere and its

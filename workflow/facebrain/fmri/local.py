@@ -34,7 +34,7 @@ def check_local_dataset(root: str | Path, subjects: Sequence[str], sessions: Seq
     root : the raw BIDS root (``dataset_description.json``, ``sub-XX/``, ``stimuli/``).
     subjects, sessions : labels ('01') that must be present; the analysis reads every
         session present of each subject.
-    space : the configured ``fmri.space`` (the derivatives checked are those of this space).
+    space : one of the configured ``fmri.spaces`` (the derivatives checked are those of this space).
     derivatives : the fMRIPrep derivatives' root, or None for ``root/derivatives/fmriprep``.
 
     Returns

@@ -1,7 +1,7 @@
 """The spaces the analysis runs in: a volume grid or the fsaverage5 cortical surface.
 
 fMRIPrep 21.0.1 wrote every run of ds001761 in several output spaces; the
-analysis reads one of them (config ``fmri.space``), or several side by side:
+analysis reads one or several of them side by side (config ``fmri.spaces``):
 
 - ``MNI152NLin2009cAsym_res-2``: a 4D NIfTI per run; the analysis elements are
   the voxels of the runs' intersected brain masks;
@@ -15,6 +15,9 @@ The statistics never see the space. A :class:`SpaceMask` turns a run into
 on the space's grid as maps: a NIfTI for the volume, a pair of GIFTIs for the
 surface. A map is named by one path per file: ``[x.nii.gz]`` or
 ``[x_hemi-L.func.gii, x_hemi-R.func.gii]`` (left first).
+
+The pipeline's own files name a space by its ``space`` entity alone
+(:func:`space_label`: ``space-MNI152NLin2009cAsym``, ``space-fsaverage5``).
 """
 
 from __future__ import annotations
@@ -34,6 +37,12 @@ SURFACE = fsaverage.SPACE
 SPACES = (VOLUME, SURFACE)
 
 
+def space_label(space: str) -> str:
+    """The ``space`` entity of a space in the pipeline's paths: 'MNI152NLin2009cAsym_res-2' -> 'MNI152NLin2009cAsym'."""
+    is_surface(space)
+    return space.partition("_")[0]
+
+
 def is_surface(space: str) -> bool:
     """True for a surface space (fsaverage5), False for a volume space."""
     if space not in SPACES:
@@ -43,6 +52,23 @@ def is_surface(space: str) -> bool:
 
 def _paths(paths: str | Path | Sequence[str | Path]) -> list[Path]:
     return [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+
+
+def split_maps(files: Sequence[str | Path], spaces: Sequence[str]) -> list[list[Path]]:
+    """Group a flat list of map files by map: one NIfTI per volume map, two GIFTIs (hemi-L, hemi-R) per surface map.
+
+    Parameters
+    ----------
+    files : the maps' files in turn (how a rule lists the maps of several fits).
+    spaces : each map's space, fMRIPrep's name or its ``space`` entity (:func:`space_label`).
+
+    Raises ValueError when the number of files does not match the spaces.
+    """
+    counts = [2 if space.partition("_")[0] == SURFACE else 1 for space in spaces]
+    if sum(counts) != len(files):
+        raise ValueError(f"{len(files)} map files for {len(spaces)} maps that need {sum(counts)} ({', '.join(spaces)})")
+    ends = np.cumsum(counts)
+    return [[Path(f) for f in files[end - n : end]] for n, end in zip(counts, ends)]
 
 
 def load_masked_bold(bold: str | Path, mask: np.ndarray) -> np.ndarray:
