@@ -18,7 +18,8 @@ Scales:
   P x V running sums), so the measured peak is the real-scale peak.
 
 Peak memory is the process's maximum resident set size (ru_maxrss), measured in
-a fresh child process per scale and space.
+a fresh child process per scale and space; the fit's CPU time (all threads) is
+given beside its wall time, which other load on the machine inflates.
 
 Usage: .venv/bin/python bench/glm.py [--scale demo|real|both] [--space volume|surface|both] [--real-runs 3]
 """
@@ -104,12 +105,12 @@ def fit_child(scale: str, space: str, n_runs: int, queue) -> None:
         runs, latents = make_runs(Path(tmp), n_runs, cfg["volumes"], cfg["grid"], rng, space)
         mb_per_run = sum(f.stat().st_size for f in runs[0].bold_files) / 1e6
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         fit = fit_encoding_glm(runs, mask, latents)
-        elapsed = time.perf_counter() - start
+        elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     queue.put({"scale": scale, "space": space, "runs_fitted": n_runs, "volumes": cfg["volumes"], "elements": mask.n_elements,
-               "mb_per_run": mb_per_run, "regressors": len(fit.columns), "seconds": elapsed, "peak_rss_mb": peak_mb,
+               "mb_per_run": mb_per_run, "regressors": len(fit.columns), "seconds": elapsed, "cpu_seconds": cpu, "peak_rss_mb": peak_mb,
                "rss_before_fit_mb": rss_before / 1024})
 
 
@@ -131,10 +132,12 @@ def main() -> None:
             per_run = res["seconds"] / n_runs
             res["seconds_per_run"] = per_run
             res["seconds_extrapolated_all_runs"] = per_run * SCALES[scale]["runs"]
+            res["cpu_seconds_extrapolated_all_runs"] = res["cpu_seconds"] / n_runs * SCALES[scale]["runs"]
             print(json.dumps(res))
             print(f"{scale} {space}: {n_runs} runs x {res['volumes']} vols x {res['elements']} elements ({res['mb_per_run']:.0f} MB of BOLD a run), "
                   f"{res['regressors']} task regressors: {res['seconds']:.1f} s ({per_run:.2f} s/run; {SCALES[scale]['runs']} runs -> "
-                  f"{res['seconds_extrapolated_all_runs'] / 60:.1f} min), peak RSS {res['peak_rss_mb']:.0f} MB", flush=True)
+                  f"{res['seconds_extrapolated_all_runs'] / 60:.1f} min; CPU {res['cpu_seconds']:.1f} s -> "
+                  f"{res['cpu_seconds_extrapolated_all_runs'] / 60:.1f} min), peak RSS {res['peak_rss_mb']:.0f} MB", flush=True)
 
 
 if __name__ == "__main__":
