@@ -249,14 +249,13 @@ def write_beta_overlap(
     fits' localizer maps in turn: a NIfTI per volume fit, a GIFTI pair (hemi-L, hemi-R) per fit on
     fsaverage5 (:func:`facebrain.fmri.spaces.split_maps`); ``spaces`` is each fit's space.
     """
-    from facebrain.encoding.accuracy import selected_voxels
-    from facebrain.encoding.glm import read_glm
-    from facebrain.nifti import load_nifti
+    from facebrain.encoding.accuracy import load_selected_glm
+    from facebrain.fmri.spaces import split_maps
 
     frames = []
-    for glm_h5, mask, sel, lab, subject, model in zip(glms, brain_masks, selective, labels, subjects, models, strict=True):
-        glm = read_glm(glm_h5)
-        keep = selected_voxels(load_nifti(mask, "brain mask"), load_nifti(sel, "face-selective mask"), glm["split_half_r"], reliability_threshold)
+    masks, sels = split_maps(brain_masks, spaces), split_maps(selective, spaces)
+    for glm_h5, mask, sel, lab, subject, model, space in zip(glms, masks, sels, labels, subjects, models, spaces, strict=True):
+        glm, keep, _ = load_selected_glm(glm_h5, mask, sel, reliability_threshold)
         frame = beta_overlap(glm["W"][:, keep], labelled_dimensions(lab, min_abs_corr), top_fraction)
         frames.append(frame.assign(subject=bids(subject=subject), model=model, space=space))
     columns = ["subject", "model", "space", "factor_a", "dim_a", "factor_b", "dim_b", "dice", "n_top"]
