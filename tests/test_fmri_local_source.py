@@ -109,7 +109,7 @@ def build_local_copy(base, fixtures_dir, with_bold: bool = True):
 
 def local_config(root, derivatives, subjects=(SUBJECT,)):
     subjects = ", ".join(f'"{s}"' for s in subjects)
-    return (f"fmri:\n  source: local\n  root: {root}\n  derivatives: {derivatives}\n"
+    return (f"fmri:\n  source: local\n  root: {root}\n  derivatives: {derivatives}\n  spaces: [MNI152NLin2009cAsym_res-2]\n"  # the copy has volume derivatives only
             f"  download:\n    subjects: [{subjects}]\n    sessions: [\"{SESSION}\"]\n")
 
 
