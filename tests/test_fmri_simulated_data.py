@@ -91,6 +91,21 @@ def test_confounds_have_fmriprep_21_columns_and_quirks(sim):
     assert preproc["RepetitionTime"] == 2 and preproc["TaskName"] == "faces"
 
 
+def test_displayed_stimuli_are_small_face_crops_that_need_no_second_crop(sim, faces):
+    """As ds001761's, the stimulus files are small JPEGs cropped around the face: resized without a
+    second crop they show what the training preprocessing makes of the face-dataset original."""
+    from facebrain.datasets.faces import preprocess_face, resize_displayed
+
+    run = BidsFmriDataset(sim).runs("01", "faces")[0]
+    ev = run.events[run.events.trial_type == "train_face"].iloc[0]
+    path = BidsFmriDataset(sim).stimulus_path(ev.stim_file)
+    assert path.stat().st_size < 8000
+    with Image.open(path) as shown, Image.open(faces / "img_align_celeba" / ev.face_id) as original:
+        assert shown.size == (112, 112)
+        diff = np.abs(resize_displayed(shown).astype(float) - preprocess_face(original).astype(float)).mean()
+    assert diff < 12  # JPEG loss only (noise images: the worst case for JPEG)
+
+
 def test_events_have_the_real_files_structure(sim, fixtures_dir):
     real = fixtures_dir / "ds001761_sample"
     for task, real_file in [("faces", "sub-02/ses-05/func/sub-02_ses-05_task-faces_run-01_events.tsv"),

@@ -42,9 +42,12 @@ def fmri_root():
 
 
 def check_fmri_source():
-    """source local: stop before any job runs when `fmri.root` lacks a subject, session or file the analysis reads."""
+    """source local: stop before any job runs when `fmri.root` lacks a subject, session or file the analysis reads.
+
+    Only the main snakemake process checks (a cluster job re-reads the workflow; the copy was checked before it was submitted).
+    """
     cfg = fmri_config()
-    if cfg["source"] != "local":
+    if cfg["source"] != "local" or not workflow.is_main_process:
         return
     if not cfg["root"]:
         raise WorkflowError("fmri.source: local needs fmri.root (the path of a ds001761 copy)")

@@ -2,7 +2,9 @@
 
 :func:`simulate_dataset` writes, for every subject, the raw BIDS files of the
 real dataset (events and sidecars of task-faces and task-loc runs, the stimulus
-copies ``stimuli/subXX/runNN/{F,M}NNNN.jpg`` and ``stimuli/ImageNames2Celeba.txt``),
+files ``stimuli/subXX/runNN/{F,M}NNNN.jpg`` -- small JPEGs of the face-dataset
+image cropped around the face, as ds001761 shows them -- and
+``stimuli/ImageNames2Celeba.txt``),
 fMRIPrep-style derivatives (preprocessed BOLD in MNI152NLin2009cAsym res-2,
 brain masks, confounds, and the BOLD sampled on fsaverage5 as fMRIPrep 21.0.1
 names it, ``hemi-{L,R}_space-fsaverage5_bold.func.gii``) and the ground truth
@@ -52,6 +54,8 @@ HIGH_PASS_S = 128.0
 DRIFT_PERIOD_S = 256.0
 DRIFT_SD = 0.5
 IMAGERY_FRACTION = 0.3
+DISPLAYED_SIZE = 112  # pixels of the square stimulus files (ds001761's displayed JPEGs are small pre-cropped faces)
+DISPLAYED_QUALITY = 75
 SURFACE_STREAM = 1  # the surface's random stream of a subject: default_rng([seed, subject index, SURFACE_STREAM])
 _SIDECAR = {
     "Modality": "MR",
@@ -146,6 +150,29 @@ class FaceImages:
             except KeyError:
                 pass
         raise DataError(path, "face image listed in the face dataset's factors but missing")
+
+    def displayed(self, image_id: str) -> bytes:
+        """The stimulus file shown in the scanner for ``image_id``: as ds001761's small JPEGs, cropped around the face.
+
+        The face-dataset image's centred square of side 148/178 of its shorter side (the training
+        crop, :func:`facebrain.datasets.faces.preprocess_face`) resized to :data:`DISPLAYED_SIZE`
+        pixels, JPEG quality :data:`DISPLAYED_QUALITY` (a few KB, like the real files).
+        """
+        import io
+
+        from PIL import Image
+
+        from facebrain.datasets.faces import CROP_FRACTION
+
+        with Image.open(io.BytesIO(self.read(image_id))) as img:
+            img = img.convert("RGB")
+            w, h = img.size
+            side = round(CROP_FRACTION * min(w, h))
+            left, top = (w - side) // 2, (h - side) // 2
+            shown = img.crop((left, top, left + side, top + side)).resize((DISPLAYED_SIZE, DISPLAYED_SIZE), Image.Resampling.LANCZOS)
+        out = io.BytesIO()
+        shown.save(out, format="JPEG", quality=DISPLAYED_QUALITY)
+        return out.getvalue()
 
 
 def _read_attributes(path: Path) -> pd.DataFrame:
@@ -301,7 +328,7 @@ def _simulate_subject(root: Path, images: FaceImages, sub: str, index: int, sc: 
                 stim = layout.stimulus_file(sub, global_run, name)
                 dest = root / layout.STIMULI / stim
                 dest.parent.mkdir(parents=True, exist_ok=True)
-                dest.write_bytes(images.read(ids[face_of[name]]))
+                dest.write_bytes(images.displayed(ids[face_of[name]]))
                 name_lines.append(f"{stim} {ids[face_of[name]]}")
             sessions.append((ses, "faces", r + 1, events, global_run))
 
