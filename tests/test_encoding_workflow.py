@@ -98,7 +98,7 @@ def test_decoding_table_and_figures(smoke_run, tmp_path):
             rho_max = float(np.abs(nib.load(files["rho"]).get_fdata()).max())
             assert colour_ranges(fig) == [pytest.approx((-rho_max, rho_max), rel=0.05)]  # the colour bar spans the map's values
         mask = smoke_run / paths.path("face_selective", subject=label, space=VOLUME)
-        labels = smoke_run / paths.path("dimension_labels", model="oracle", dataset="synthfaces")
+        labels = smoke_run / paths.path("encoding_labels", model="oracle")  # the labels the rule draws (automatic or the raters')
         betas = smoke_run / paths.path("betas", subject=label, space=VOLUME, model="oracle")
         fig = plot_beta_maps(betas, mask, labels, f"{subject} oracle", tmp_path / "betas.png", min_abs_corr=min_abs_corr)
         assert_same_picture(smoke_run / paths.path("betas_figure", subject=label, model="oracle"), tmp_path / "betas.png")
