@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 from facebrain.device import resolve_device  # noqa: E402
 from facebrain.models import build_model  # noqa: E402
 from facebrain.models.factorvae import permute_dims  # noqa: E402
-from facebrain.training import TrainPool, sample_images  # noqa: E402
+from facebrain.models.batches import TrainPool, sample_images  # noqa: E402
 
 BATCH = 64
 KINDS = {"vae": {}, "betavae": {"beta": 4.0}, "factorvae": {"gamma": 24.0}, "btcvae": {"beta": 6.0}, "dipvae_i": {}, "dipvae_ii": {}}

@@ -11,8 +11,8 @@ import pytest
 
 from facebrain.device import resolve_device
 from facebrain.io import atomic_path, read_h5_attrs, write_h5, write_json
-from facebrain.nifti import save_nifti
-from facebrain.provenance import config_hash, file_sha256, make_provenance, read_nifti_provenance
+from facebrain.nifti import read_nifti_provenance, save_nifti
+from facebrain.provenance import config_hash, file_sha256, make_provenance
 
 
 def test_atomic_path_leaves_nothing_on_failure(tmp_path):

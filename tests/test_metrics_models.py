@@ -11,11 +11,12 @@ import torch
 from facebrain.datasets.prepared import PreparedData, write_prepared
 from facebrain.dimension_labels import abs_correlation
 from facebrain.latents import encode_images
+from facebrain.models.batches import TrainPool
 from facebrain.models.grouped import GVAE, dimension_kl, mlvae_group_posterior, shared_dimensions
 from facebrain.models.pairs import sample_pairs
 from facebrain.models.registry import build_model
 from facebrain.models.svae import PAIR_EPS, pair_loss
-from facebrain.training import TrainPool, save_model
+from facebrain.training import save_model
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,5 @@
-"""Reading NIfTI and GIFTI images with errors that name the file; writing them atomically with provenance.
+"""Reading NIfTI and GIFTI images with errors that name the file; writing them atomically with provenance
+(attached and read back here: a JSON extension of a NIfTI, metadata of a GIFTI).
 
 Every reader of an image goes through :func:`load_nifti` or :func:`load_gifti`:
 nibabel reads only a NIfTI's header on ``load`` and the data later, so a
@@ -9,6 +10,7 @@ truncated or corrupt file would otherwise fail far from its name (a bare
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,6 @@ import numpy as np
 
 from facebrain.errors import DataError
 from facebrain.io import atomic_path
-from facebrain.provenance import add_gifti_provenance, add_nifti_provenance
 
 
 def load_nifti(path: str | Path, what: str = "NIfTI image", dtype=None):
@@ -78,6 +79,50 @@ def load_gifti(path: str | Path, what: str = "GIFTI image"):
     if not arrays:
         raise DataError(path, f"{what} is not a GIFTI image with data arrays")
     return img
+
+
+NIFTI_EXTENSION_CODE = 6  # NIfTI-1 'comment' extension
+
+
+def add_nifti_provenance(img, provenance: Mapping[str, Any]):
+    """Attach a provenance record to a nibabel NIfTI image as a JSON comment extension; return the image."""
+    import nibabel as nib
+
+    ext = nib.nifti1.Nifti1Extension(NIFTI_EXTENSION_CODE, json.dumps(dict(provenance), sort_keys=True).encode())
+    img.header.extensions.append(ext)
+    return img
+
+
+def read_nifti_provenance(path: str | Path) -> dict[str, Any]:
+    """Return the provenance record stored in a NIfTI file by :func:`add_nifti_provenance` ({} if none)."""
+    import nibabel as nib
+
+    try:
+        img = nib.load(str(path))
+    except Exception as exc:  # nibabel raises many types for unreadable files
+        raise DataError(path, f"cannot read NIfTI header: {type(exc).__name__}: {exc}") from exc
+    for ext in img.header.extensions:
+        if ext.get_code() == NIFTI_EXTENSION_CODE:
+            try:
+                return json.loads(ext.get_content())
+            except (ValueError, TypeError):
+                continue
+    return {}
+
+
+GIFTI_META_KEY = "facebrain_provenance"
+
+
+def add_gifti_provenance(img, provenance: Mapping[str, Any]):
+    """Attach a provenance record to a nibabel GIFTI image as JSON in its file metadata; return the image."""
+    img.meta[GIFTI_META_KEY] = json.dumps(dict(provenance), sort_keys=True)
+    return img
+
+
+def read_gifti_provenance(path: str | Path) -> dict[str, Any]:
+    """Return the provenance record stored in a GIFTI file by :func:`add_gifti_provenance` ({} if none)."""
+    text = load_gifti(path).meta.get(GIFTI_META_KEY)
+    return json.loads(text) if text else {}
 
 
 def save_nifti(img, path: str | Path, provenance: Mapping[str, Any] | None = None) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 from facebrain.device import resolve_device
 from facebrain.errors import DataError
 from facebrain.io import read_h5_attrs, write_json
+from facebrain.nifti import read_gifti_provenance, read_nifti_provenance
 
 PACKAGES = ("facebrain", "torch", "numpy", "scipy", "nilearn", "nibabel", "h5py", "scikit-learn", "pandas", "snakemake")
 
@@ -102,52 +103,6 @@ def make_provenance(rule: str, params: Mapping[str, Any] | None = None, inputs: 
         "versions": json.dumps(package_versions(), sort_keys=True),
         "git_revision": git_revision(),
     }
-
-
-NIFTI_EXTENSION_CODE = 6  # NIfTI-1 'comment' extension
-
-
-def add_nifti_provenance(img, provenance: Mapping[str, Any]):
-    """Attach a provenance record to a nibabel NIfTI image as a JSON comment extension; return the image."""
-    import nibabel as nib
-
-    ext = nib.nifti1.Nifti1Extension(NIFTI_EXTENSION_CODE, json.dumps(dict(provenance), sort_keys=True).encode())
-    img.header.extensions.append(ext)
-    return img
-
-
-def read_nifti_provenance(path: str | Path) -> dict[str, Any]:
-    """Return the provenance record stored in a NIfTI file by :func:`add_nifti_provenance` ({} if none)."""
-    import nibabel as nib
-
-    try:
-        img = nib.load(str(path))
-    except Exception as exc:  # nibabel raises many types for unreadable files
-        raise DataError(path, f"cannot read NIfTI header: {type(exc).__name__}: {exc}") from exc
-    for ext in img.header.extensions:
-        if ext.get_code() == NIFTI_EXTENSION_CODE:
-            try:
-                return json.loads(ext.get_content())
-            except (ValueError, TypeError):
-                continue
-    return {}
-
-
-GIFTI_META_KEY = "facebrain_provenance"
-
-
-def add_gifti_provenance(img, provenance: Mapping[str, Any]):
-    """Attach a provenance record to a nibabel GIFTI image as JSON in its file metadata; return the image."""
-    img.meta[GIFTI_META_KEY] = json.dumps(dict(provenance), sort_keys=True)
-    return img
-
-
-def read_gifti_provenance(path: str | Path) -> dict[str, Any]:
-    """Return the provenance record stored in a GIFTI file by :func:`add_gifti_provenance` ({} if none)."""
-    from facebrain.nifti import load_gifti
-
-    text = load_gifti(path).meta.get(GIFTI_META_KEY)
-    return json.loads(text) if text else {}
 
 
 REQUIRED_KEYS = ("rule", "config_hash", "inputs", "versions")

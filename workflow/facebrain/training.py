@@ -2,7 +2,7 @@
 
 ``train_model`` (the `train_model` rule's one call) builds the model named by a
 spec (:mod:`facebrain.models.registry`), draws batches with the sampler the
-model asks for (:data:`SAMPLERS`, keyed by the model's ``batch_kind``), lets
+model asks for (:data:`facebrain.models.batches.SAMPLERS`, keyed by the model's ``batch_kind``), lets
 the model take its optimisation step (``training_step``) and logs the losses
 it returns. Closed-form kinds (``trained_by = "fit"``) are fitted once instead.
 
@@ -15,9 +15,9 @@ run. A checkpoint whose fingerprint (spec, train settings, seed, data
 checksum) differs from the job's is ignored. Checkpoints hold only tensors and
 primitive containers and are read with ``torch.load(weights_only=True)``.
 
-New batch kinds: ``@register_sampler("pairs") def sample_pairs(pool, batch_size, rng)``
-returning whatever the model's ``training_step`` takes; draw all randomness
-from ``rng`` (a ``numpy.random.Generator``) so resume stays exact.
+Batch samplers and the pool they draw from live in :mod:`facebrain.models.batches`
+(a model kind and its sampler stay in the models package, which never imports
+this loop).
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +38,7 @@ from tqdm import tqdm
 from facebrain.device import resolve_device
 from facebrain.errors import DataError
 from facebrain.io import write_json, write_table, write_torch
+from facebrain.models.batches import SAMPLERS, TrainPool
 from facebrain.models.registry import LatentModel, build_model, resolve_spec
 from facebrain.provenance import config_hash, file_sha256
 from facebrain.seeding import seed_everything
@@ -57,58 +57,6 @@ SPLIT_TRAIN, SPLIT_TEST = 0, 2
 def training_seed(master_seed: int, model_seed: int) -> int:
     """The seed of one training run, from the config's master seed and the model's own seed."""
     return int(np.random.SeedSequence([int(master_seed), int(model_seed)]).generate_state(1)[0])
-
-
-@dataclass
-class TrainPool:
-    """What samplers and ``fit`` draw from: an open dataset and its training indices.
-
-    Attributes
-    ----------
-    data : facebrain.datasets.prepared.PreparedData
-    indices : int64 (M,), indices of the training images in ``data``.
-    device : torch.device the batches go to.
-    """
-
-    data: Any
-    indices: np.ndarray
-    device: torch.device
-
-    @functools.cached_property
-    def images(self) -> np.ndarray:
-        """The training images, uint8 (M, 64, 64, C), read once into memory."""
-        return self.data.images(self.indices)
-
-    @functools.cached_property
-    def factors(self) -> np.ndarray:
-        """The training images' factors, float32 (M, F)."""
-        return self.data.factors[self.indices]
-
-    def batch(self, rows: np.ndarray) -> torch.Tensor:
-        """Images at positions ``rows`` of the pool as float (B, C, 64, 64) in [0, 1] on the device."""
-        tensor = torch.from_numpy(np.ascontiguousarray(self.images[rows])).to(self.device)
-        return tensor.permute(0, 3, 1, 2).float().div_(255.0)
-
-
-SAMPLERS: dict[str, Callable[[TrainPool, int, np.random.Generator], Any]] = {}
-"""batch kind -> ``sample(pool, batch_size, rng) -> batch``."""
-
-
-def register_sampler(batch_kind: str):
-    """Decorator registering a batch sampler under ``batch_kind``."""
-
-    def decorator(func):
-        SAMPLERS[batch_kind] = func
-        return func
-
-    return decorator
-
-
-@register_sampler("images")
-def sample_images(pool: TrainPool, batch_size: int, rng: np.random.Generator) -> torch.Tensor:
-    """A batch of ``batch_size`` distinct training images drawn uniformly: (B, C, 64, 64) in [0, 1]."""
-    n = len(pool.indices)
-    return pool.batch(rng.choice(n, size=batch_size, replace=n < batch_size))
 
 
 def _rng_state(stream: np.random.Generator) -> dict[str, Any]:
@@ -256,7 +204,11 @@ def train_model(
         if model.trained_by == "fit":
             rows = _fit(model, pool, stream)
         else:
-            rows = _optimise(model, pool, train, stream, Path(model_out).with_name(CHECKPOINT_NAME), _fingerprint(spec, train, run_seed, data))
+            sampler = SAMPLERS.get(model.batch_kind)
+            if sampler is None:
+                raise ValueError(f"model kind '{model.kind}' asks for batch kind '{model.batch_kind}'; known: {sorted(SAMPLERS)}")
+            rows = optimise(model, functools.partial(sampler, pool), train, stream, Path(model_out).with_name(CHECKPOINT_NAME),
+                            _fingerprint(spec, train, run_seed, data))
         eval_idx = test_idx if len(test_idx) else train_idx
         if not len(test_idx):
             log.warning("%s has no test split; evaluating on training images", data)
@@ -283,18 +235,33 @@ def _fit(model: LatentModel, pool: TrainPool, rng: np.random.Generator) -> list[
     return [{"step": 0, "images_per_s": len(pool.indices) / max(elapsed, 1e-9)}]
 
 
-def _optimise(model, pool, train, stream: np.random.Generator, checkpoint: Path, fingerprint: str) -> list[dict[str, Any]]:
+def optimise(model: LatentModel, draw: Callable[[int, np.random.Generator], Any], train: Mapping[str, Any], stream: np.random.Generator,
+             checkpoint: Path | None = None, fingerprint: str = "") -> list[dict[str, Any]]:
+    """The training loop: ``train["steps"]`` optimisation steps of ``model``, each on ``draw(batch_size, stream)``.
+
+    Parameters
+    ----------
+    model : a registered kind trained by optimisation (its ``training_step`` takes what ``draw`` returns).
+    draw : ``draw(batch_size, stream)`` -> one batch; all its randomness from ``stream``.
+    train : ``steps``, ``batch_size``, ``lr``, ``log_every`` (and ``checkpoint_every`` with a checkpoint).
+    stream : the numpy Generator of the batch stream (saved in checkpoints).
+    checkpoint : where the resumable state is written every ``checkpoint_every`` steps and
+        resumed from when its ``fingerprint`` matches; None: no checkpoints.
+    fingerprint : identifies the run a checkpoint belongs to.
+
+    Returns
+    -------
+    One row per ``log_every`` steps: ``step``, the mean of each loss over those steps, ``images_per_s``.
+    """
     steps, batch_size = int(train["steps"]), int(train["batch_size"])
-    every_ckpt, every_log = int(train["checkpoint_every"]), int(train["log_every"])
-    sampler = SAMPLERS.get(model.batch_kind)
-    if sampler is None:
-        raise ValueError(f"model kind '{model.kind}' asks for batch kind '{model.batch_kind}'; known: {sorted(SAMPLERS)}")
+    every_log = int(train["log_every"])
+    every_ckpt = int(train["checkpoint_every"]) if checkpoint is not None else 0
     model.train()
     optimizers = model.configure_optimizers(float(train["lr"]))
     rows: list[dict[str, Any]] = []
     accum: dict[str, float] = {"_steps": 0}
     start = 0
-    ckpt = _load_checkpoint(checkpoint, fingerprint)
+    ckpt = _load_checkpoint(checkpoint, fingerprint) if checkpoint is not None else None
     if ckpt is not None:
         model.load_state_dict(ckpt["model"])
         for name, opt in optimizers.items():
@@ -304,7 +271,7 @@ def _optimise(model, pool, train, stream: np.random.Generator, checkpoint: Path,
         log.info("resuming from %s at step %d of %d", checkpoint, start, steps)
     tick = time.perf_counter()
     for step in tqdm(range(start + 1, steps + 1), initial=start, total=steps, desc=f"train {model.kind}", mininterval=10):
-        losses = model.training_step(sampler(pool, batch_size, stream), optimizers)
+        losses = model.training_step(draw(batch_size, stream), optimizers)
         for key, value in losses.items():
             accum[key] = accum.get(key, 0.0) + float(value)
         accum["_steps"] += 1
@@ -314,12 +281,7 @@ def _optimise(model, pool, train, stream: np.random.Generator, checkpoint: Path,
             rows.append({"step": step, **{k: v / n for k, v in accum.items()}, "images_per_s": n * batch_size / max(now - tick, 1e-9)})
             log.info("step %d/%d %s", step, steps, {k: round(v, 2) for k, v in rows[-1].items() if k != "step"})
             accum, tick = {"_steps": 0}, now
-        if step % every_ckpt == 0 and step < steps:
+        if checkpoint is not None and step % every_ckpt == 0 and step < steps:
             _save_checkpoint(checkpoint, fingerprint, step, model, optimizers, stream, rows, accum)
     model.eval()
     return rows
-
-
-# Samplers defined beside their model kinds register here, once this module is
-# complete (a kind module cannot import this one: it is imported by the registry).
-from facebrain.models import pairs as _pairs  # noqa: E402,F401  ("pairs": the metrics stage's pair batches)

@@ -44,6 +44,8 @@ import pandas as pd
 from PIL import Image
 from tqdm import tqdm
 
+from facebrain.datasets.faces import preprocess_face
+
 log = logging.getLogger(__name__)
 
 FACTOR_NAMES = ["yaw", "smile", "skin_tone", "gender", "hair_color", "light_direction", "background", "eyeglasses"]
@@ -305,6 +307,20 @@ def render_face(factors: Mapping[str, float]) -> np.ndarray:
     head[...] = np.where(hair_front[..., None], hair_col, head)
     img = np.clip(img, 0, 255).reshape(HEIGHT, ss, WIDTH, ss, 3).mean(axis=(1, 3))
     return np.round(img).astype(np.uint8)
+
+
+def render_faces(values: np.ndarray) -> np.ndarray:
+    """Render faces as the prepared data set holds them.
+
+    Parameters
+    ----------
+    values : float (n, 8), factor values, columns in :data:`FACTOR_NAMES` order.
+
+    Returns
+    -------
+    uint8 (n, 64, 64, 3): :func:`render_face`, then :func:`facebrain.datasets.faces.preprocess_face`.
+    """
+    return np.stack([preprocess_face(Image.fromarray(render_face(dict(zip(FACTOR_NAMES, map(float, row)))))) for row in values])
 
 
 def sample_factors(n: int, rng: np.random.Generator, eyeglasses_rate: float = 0.3) -> pd.DataFrame:

@@ -31,12 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
+from facebrain.datasets.synthfaces import BINARY_FACTORS, FACTOR_NAMES, render_faces
 from facebrain.errors import DataError
 
 logger = logging.getLogger(__name__)
-
-SYNTHFACES_FACTORS = ("yaw", "smile", "skin_tone", "gender", "hair_color", "light_direction", "background", "eyeglasses")
-SYNTHFACES_BINARY = ("eyeglasses",)
 
 
 class GroundTruthData:
@@ -160,8 +158,8 @@ class SynthFaces(GroundTruthData):
 
     Each continuous factor (in [-1, 1]) takes ``levels`` evenly spaced values;
     eyeglasses takes 0 and 1. Observations are uint8 (n, 64, 64, 3), rendered
-    by :func:`facebrain.datasets.synthfaces.render_face` and preprocessed by
-    :func:`facebrain.datasets.faces.preprocess_face`; renders are cached.
+    by :func:`facebrain.datasets.synthfaces.render_faces` (rendered and
+    preprocessed as the prepared data set); renders are cached.
 
     Parameters
     ----------
@@ -172,8 +170,8 @@ class SynthFaces(GroundTruthData):
     def __init__(self, levels: int = 5, cache_size: int = 50_000):
         if levels < 2:
             raise ValueError(f"levels must be >= 2, got {levels}")
-        self.factor_names = list(SYNTHFACES_FACTORS)
-        self.values = [np.array([0.0, 1.0]) if name in SYNTHFACES_BINARY else np.linspace(-1.0, 1.0, levels) for name in self.factor_names]
+        self.factor_names = list(FACTOR_NAMES)
+        self.values = [np.array([0.0, 1.0]) if name in BINARY_FACTORS else np.linspace(-1.0, 1.0, levels) for name in self.factor_names]
         self.factors_num_values = [len(v) for v in self.values]
         self.observation_shape = (64, 64, 3)
         self._render = functools.lru_cache(maxsize=cache_size)(self._render_uncached)
@@ -257,20 +255,6 @@ class SampledGroundTruth(GroundTruthData):
     def observations_of_items(self, items: np.ndarray, random_state: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """(factor classes, images) of pool rows ``items``."""
         return self.classes[items], self.images[items]
-
-
-def render_faces(values: np.ndarray) -> np.ndarray:
-    """Render SynthFaces at factor values (n, 8) (columns in :data:`SYNTHFACES_FACTORS` order).
-
-    Returns uint8 (n, 64, 64, 3): :func:`facebrain.datasets.synthfaces.render_face`
-    then :func:`facebrain.datasets.faces.preprocess_face`, as the prepared data set.
-    """
-    from PIL import Image
-
-    from facebrain.datasets.faces import preprocess_face
-    from facebrain.datasets.synthfaces import render_face
-
-    return np.stack([preprocess_face(Image.fromarray(render_face(dict(zip(SYNTHFACES_FACTORS, map(float, row)))))) for row in values])
 
 
 def load_ground_truth(source: str, path: str | Path, levels: int = 5, max_images: int = 20_000, seed: int = 0) -> GroundTruthData:

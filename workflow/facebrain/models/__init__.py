@@ -9,10 +9,12 @@
 - :mod:`.controls`       ceiling and floor controls (``oracle``, ``random``)
 - :mod:`.svae`, :mod:`.grouped`, :mod:`.explicit`  pair-supervised kinds (``svae``, ``gvae``, ``mlvae``, ``explicit``; metrics stage)
 - :mod:`.vaegan`         VAE-GAN (``vaegan``; metrics stage)
+- :mod:`.batches`        the training pool and the batch samplers (``images``); :mod:`.pairs` the ``pairs`` sampler
 """
 
 from facebrain.models import btcvae, controls, dipvae, factorvae, pca, vae  # noqa: F401  (register the kinds)
 from facebrain.models import explicit, grouped, svae, vaegan  # noqa: F401  (metrics stage's kinds)
+from facebrain.models import pairs  # noqa: F401  (registers the "pairs" batch sampler of those kinds)
 from facebrain.models.registry import MODEL_KINDS, LatentModel, build_model, register_model, resolve_spec
 
 __all__ = ["MODEL_KINDS", "LatentModel", "build_model", "register_model", "resolve_spec"]

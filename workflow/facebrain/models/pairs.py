@@ -7,7 +7,7 @@ sampler draws them from the training pool:
   partner of an image is another training image equal to it in every factor
   but one (found by grouping the pool's factor rows);
 - SynthFaces (continuous factors, no exact partners in the pool): both images
-  are rendered with :func:`facebrain.metrics.ground_truth.render_faces` from
+  are rendered with :func:`facebrain.datasets.synthfaces.render_faces` from
   a training image's factors, the second with one factor redrawn uniformly
   in [-1, 1] (eyeglasses: flipped).
 
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from facebrain.metrics.ground_truth import SYNTHFACES_BINARY, SYNTHFACES_FACTORS, render_faces
-from facebrain.training import TrainPool, register_sampler
+from facebrain.datasets.synthfaces import BINARY_FACTORS, FACTOR_NAMES, render_faces
+from facebrain.models.batches import TrainPool, register_sampler
 
 
 @dataclass
@@ -129,12 +129,12 @@ def sample_pairs(pool: TrainPool, batch_size: int, rng: np.random.Generator) -> 
         a, b, changed = index.sample(batch_size, rng)
         x1, x2 = pool.batch(a), pool.batch(b)
         v1, v2 = factors[a], factors[b]
-    elif names == SYNTHFACES_FACTORS:
+    elif names == tuple(FACTOR_NAMES):
         v1 = factors[rng.integers(len(factors), size=batch_size)].astype(np.float64)
         changed = rng.integers(len(names), size=batch_size)
         v2 = v1.copy()
         for i, d in enumerate(changed):
-            v2[i, d] = 1.0 - v1[i, d] if names[d] in SYNTHFACES_BINARY else rng.uniform(-1.0, 1.0)
+            v2[i, d] = 1.0 - v1[i, d] if names[d] in BINARY_FACTORS else rng.uniform(-1.0, 1.0)
         x1, x2 = (torch.from_numpy(render_faces(v)).to(pool.device).permute(0, 3, 1, 2).float().div_(255.0) for v in (v1, v2))
     else:
         raise ValueError(f"the training images of {pool.data} contain no pairs that differ in one factor, and no renderer is known for factors {list(names)}")

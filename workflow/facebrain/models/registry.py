@@ -27,11 +27,11 @@ checkpoints with exact resume, progress, ``train_log.tsv``, evaluation):
     (keys are free; ``reconstruction``, ``kl``, ``tc``, ``discriminator``,
     ``loss`` are the usual ones and become ``train_log.tsv`` columns).
 ``batch_kind = "images"``
-    Name of the batch sampler in :data:`facebrain.training.SAMPLERS`
-    (register new ones with :func:`facebrain.training.register_sampler`, e.g.
+    Name of the batch sampler in :data:`facebrain.models.batches.SAMPLERS`
+    (register new ones with :func:`facebrain.models.batches.register_sampler`, e.g.
     ``"pairs"``: two images differing in one factor; ``"groups"``: images
     sharing factors). A sampler is ``sample(pool, batch_size, rng) -> batch``
-    where ``pool`` is a :class:`facebrain.training.TrainPool` (uint8 images,
+    where ``pool`` is a :class:`facebrain.models.batches.TrainPool` (uint8 images,
     factors, factor names, device) and ``rng`` a ``numpy.random.Generator``;
     samplers must draw all randomness from ``rng`` so that resume is exact.
 ``trained_by = "fit"``
@@ -113,7 +113,7 @@ class LatentModel(nn.Module):
 
     # closed-form kinds
     def fit(self, pool, rng) -> None:
-        """Fit the model on a :class:`facebrain.training.TrainPool`."""
+        """Fit the model on a :class:`facebrain.models.batches.TrainPool`."""
         raise NotImplementedError
 
 

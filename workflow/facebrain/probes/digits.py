@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm import tqdm
 
 from facebrain.models.pairs import PairBatch
+from facebrain.training import optimise
 
 logger = logging.getLogger(__name__)
 
@@ -129,15 +129,9 @@ class DigitsTask:
 
 
 def train_on_digits(model, task: DigitsTask, steps: int, batch_size: int, lr: float, random_state: np.random.Generator) -> list[dict[str, float]]:
-    """Train a registered model kind on a digits task; return its logged losses per step."""
-    optimizers = model.configure_optimizers(lr)
-    model.train()
-    logs = []
-    for _ in tqdm(range(steps), desc=f"digits {task.variant} {model.kind}", mininterval=10):
-        batch = task.pairs(batch_size, random_state) if model.batch_kind == "pairs" else task.batch(batch_size, random_state)
-        logs.append(model.training_step(batch, optimizers))
-    model.eval()
-    return logs
+    """Train a registered model kind on a digits task through :func:`facebrain.training.optimise`; return its losses per step."""
+    draw = task.pairs if model.batch_kind == "pairs" else task.batch
+    return optimise(model, draw, {"steps": steps, "batch_size": batch_size, "lr": lr, "log_every": 1}, random_state)
 
 
 @torch.no_grad()
