@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from facebrain.errors import DataError
+
 
 def current_umask() -> int:
     """Return the process's file-mode creation mask (e.g. ``0o022``).
@@ -96,6 +98,20 @@ def write_text(path: str | Path, text: str) -> None:
 def write_json(path: str | Path, obj: Any) -> None:
     """Write ``obj`` as indented JSON to ``path`` atomically."""
     write_text(path, json.dumps(obj, indent=2, sort_keys=True, default=_json_default) + "\n")
+
+
+def read_json(path: str | Path, what: str = "JSON file") -> Any:
+    """Read a JSON file written by :func:`write_json`.
+
+    Raises
+    ------
+    facebrain.errors.DataError
+        naming ``path`` (and ``what`` it should be) when it is missing or not valid JSON.
+    """
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as err:
+        raise DataError(path, f"not a readable {what} ({err})") from err
 
 
 def write_table(path: str | Path, frame, **kwargs) -> None:

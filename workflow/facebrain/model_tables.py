@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -10,16 +9,9 @@ from typing import Any
 import pandas as pd
 
 from facebrain.errors import DataError
-from facebrain.io import write_table
+from facebrain.io import read_json, write_table
 
 LOSS_COLUMNS = ("reconstruction", "kl", "tc", "tc_gaussian")
-
-
-def _read_json(path: str | Path) -> dict[str, Any]:
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError) as err:
-        raise DataError(path, f"not a readable JSON file ({err})") from err
 
 
 def _evaluation_rows(evaluations: Sequence[str | Path], datasets: Sequence[str]) -> list[dict[str, Any]]:
@@ -28,7 +20,7 @@ def _evaluation_rows(evaluations: Sequence[str | Path], datasets: Sequence[str])
         raise ValueError(f"{len(evaluations)} evaluations for {len(datasets)} datasets")
     rows = []
     for path, dataset in zip(evaluations, datasets):
-        record = _read_json(path)
+        record = read_json(path)
         missing = [k for k in ("model", "kind", "latent_dim", "reconstruction", "n_images") if k not in record]
         if missing:
             raise DataError(path, f"evaluation lacks {missing} (only decodable models have a reconstruction loss)")
@@ -77,7 +69,7 @@ def hparam_table(evaluations: Sequence[str | Path], specs: Sequence[Mapping[str,
     if metrics:
         if len(metrics) != len(specs):
             raise DataError(out, f"{len(metrics)} metrics files for {len(specs)} rows")
-        extra = pd.DataFrame([_read_json(p) for p in metrics]).drop(columns=["model", "dataset"], errors="ignore")
+        extra = pd.DataFrame([read_json(p) for p in metrics]).drop(columns=["model", "dataset"], errors="ignore")
         table = pd.concat([table.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
     write_table(out, table)
     return table

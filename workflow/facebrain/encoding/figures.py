@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from facebrain.io import read_json
 from facebrain.plotting import pyplot, save_figure
 
 if TYPE_CHECKING:
@@ -33,12 +34,12 @@ def plot_rho_map(rho_nii: str | Path, brain_mask_nii: str | Path, summary_json: 
     from -max|rho| to max|rho|; return the figure written (closed)."""
     from nilearn import plotting
 
-    from facebrain.encoding.tables import read_summary, stars
+    from facebrain.encoding.tables import stars
     from facebrain.nifti import load_nifti
 
     plt = pyplot()
     rho, bg = load_nifti(rho_nii, "rho map"), load_nifti(brain_mask_nii, "brain mask")
-    summary = read_summary(summary_json)
+    summary = read_json(summary_json, "summary JSON")
     fig = plt.figure(figsize=(12, 3.2))
     vmax = max(float(np.abs(np.asarray(rho.dataobj)).max()), 1e-3)
     display = plotting.plot_stat_map(

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from facebrain.fmri import fsaverage
+from facebrain.io import read_json
 from facebrain.paths import bids
 from facebrain.plotting import pyplot, save_figure
 
@@ -91,11 +92,11 @@ def plot_surface_rho(rho: Sequence[str | Path], selective: Sequence[str | Path],
     summary_json : the encoding summary (``rho``, ``p``, ``n_voxels``).
     title : e.g. 'sub-01, factorvae'.
     """
-    from facebrain.encoding.tables import read_summary, stars
+    from facebrain.encoding.tables import stars
 
     plt = pyplot()
     values, outline = _right(_read(rho)[0]), _right(_read(selective)[0]) > 0
-    summary = read_summary(summary_json)
+    summary = read_json(summary_json, "summary JSON")
     vmax = _vmax(values)
     fig = plt.figure(figsize=(9, 4.2))
     for i, view in enumerate(VIEWS):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,18 +11,10 @@ import numpy as np
 import pandas as pd
 
 from facebrain.errors import DataError
-from facebrain.io import write_table, write_text
+from facebrain.io import read_json, write_table, write_text
 from facebrain.paths import bids
 
 log = logging.getLogger(__name__)
-
-
-def read_summary(path: str | Path) -> dict:
-    """Read a per-subject x model JSON summary; DataError if unreadable."""
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError) as exc:
-        raise DataError(path, f"cannot read summary JSON: {exc}") from exc
 
 
 def stars(p: float) -> str:
@@ -42,7 +33,7 @@ def collect(summaries: Sequence[str | Path], subjects: Sequence[str], models: Se
         raise ValueError("summaries, subjects, models and spaces must have the same length")
     rows = []
     for path, subject, model, space in zip(summaries, subjects, models, spaces):
-        summary = read_summary(path)
+        summary = read_json(path, "summary JSON")
         missing = [c for c in columns if c not in summary]
         if missing:
             raise DataError(path, f"summary lacks {missing}")
@@ -72,7 +63,7 @@ def comparison_rows(comparison_jsons: Sequence[str | Path], subjects: Sequence[s
     columns = ["subject", "model", "space", "rho", "p", "ci_low", "ci_high", "n_voxels", "n_permutations"]
     rows, draws = [], {}
     for path, subject, space in zip(comparison_jsons, subjects, spaces, strict=True):
-        for c in read_summary(path).get("comparisons", []):
+        for c in read_json(path, "summary JSON").get("comparisons", []):
             name = f"{c['a']} - {c['b']}"
             rows.append({"subject": bids(subject=subject), "model": name, "space": space, "rho": c["diff"], "p": c["p"], "ci_low": c["ci_low"],
                          "ci_high": c["ci_high"], "n_voxels": c["n_voxels"], "n_permutations": c["n_permutations"]})

@@ -11,7 +11,6 @@ dimensions hold their factors.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from facebrain.errors import DataError
+from facebrain.io import read_json, write_json, write_table
 from facebrain.metrics.beta_vae import compute_beta_vae
 from facebrain.metrics.dci import compute_dci
 from facebrain.metrics.factor_vae import compute_factor_vae
@@ -94,19 +94,10 @@ def evaluate_model(model: str | Path, ground_truth: str | Path, out: str | Path,
     }
     details = {"factor_names": gt.factor_names, "factors_num_values": gt.factors_num_values, "beta_vae": beta, "factor_vae": factor,
                "mig": mig, "dci": dci, "sap": sap, "sap_quadratic": sap_quadratic, "provenance": dict(provenance or {})}
-    from facebrain.io import write_json
-
     write_json(details_out, details)
     write_json(out, record)
     logger.info("%s: %s", model, record)
     return record
-
-
-def _read_record(path: str | Path) -> dict[str, Any]:
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError) as exc:
-        raise DataError(path, f"not a readable metrics JSON ({exc})") from exc
 
 
 def disentanglement_table(rows: Mapping[str, Sequence[str | Path]], out: str | Path) -> None:
@@ -121,11 +112,9 @@ def disentanglement_table(rows: Mapping[str, Sequence[str | Path]], out: str | P
     """
     import pandas as pd
 
-    from facebrain.io import write_table
-
     table = []
     for label, paths in rows.items():
-        records = [_read_record(p) for p in paths]
+        records = [read_json(p) for p in paths]
         row: dict[str, Any] = {"model": label, "seeds": len(records)}
         numeric = {}
         for column, key in TABLE_COLUMNS.items():
@@ -157,11 +146,9 @@ def forced_dimension_table(details: Sequence[str | Path], out: str | Path) -> No
     """
     import pandas as pd
 
-    from facebrain.io import write_table
-
     per_seed = []
     for path in details:
-        record = _read_record(path)
+        record = read_json(path)
         mi = np.asarray(record["mig"]["mutual_info"])
         entropy = np.asarray(record["mig"]["entropy"])
         names = record["factor_names"]
@@ -205,7 +192,7 @@ def forced_traversals(model: str | Path, data: str | Path, details: str | Path, 
     from facebrain.latents import decode_latents, encode_images
     from facebrain.traversals import traversal_codes
 
-    record = _read_record(details)
+    record = read_json(details)
     names = record["factor_names"]
     mi, entropy = np.asarray(record["mig"]["mutual_info"]), np.asarray(record["mig"]["entropy"])
     with PreparedData(data) as prepared:
