@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,6 +30,9 @@ from facebrain.fmri import fsaverage
 from facebrain.io import read_json
 from facebrain.paths import bids
 from facebrain.plotting import pyplot, save_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 THRESHOLD = 1e-6
 VIEWS = ("lateral", "ventral")
@@ -82,8 +86,8 @@ def _vmax(values: np.ndarray, floor: float = 1e-3) -> float:
     return float(max(finite.max() if finite.size else 0.0, floor))
 
 
-def plot_surface_rho(rho: Sequence[str | Path], selective: Sequence[str | Path], summary_json: str | Path, title: str, out_png: str | Path) -> None:
-    """Paper Fig. 4 on the surface: voxelwise Spearman rho of one subject x model, right hemisphere.
+def plot_surface_rho(rho: Sequence[str | Path], selective: Sequence[str | Path], summary_json: str | Path, title: str, out_png: str | Path) -> Figure:
+    """Paper Fig. 4 on the surface: voxelwise Spearman rho of one subject x model, right hemisphere; return the figure written (closed).
 
     Parameters
     ----------
@@ -106,7 +110,7 @@ def plot_surface_rho(rho: Sequence[str | Path], selective: Sequence[str | Path],
     fig.suptitle(f"{title}: voxelwise Spearman rho on fsaverage5 (inflated; black outline: face-selective)\n"
                  f"mean {summary['rho']:.3f}{stars(summary['p'])} (p = {summary['p']:.4f}) over {summary['n_voxels']} face-selective vertices",
                  fontsize=10)
-    save_figure(fig, out_png, dpi=110)
+    return save_figure(fig, out_png, dpi=110)
 
 
 def _labelled(labels_tsv: str | Path, min_abs_corr: float) -> list[tuple[str, int]]:
@@ -116,8 +120,8 @@ def _labelled(labels_tsv: str | Path, min_abs_corr: float) -> list[tuple[str, in
 
 
 def plot_surface_betas_group(betas: Sequence[str | Path], selective: Sequence[str | Path], subjects: Sequence[str],
-                             labels_tsv: str | Path, title: str, out_png: str | Path, min_abs_corr: float = 0.5) -> None:
-    """Paper Fig. 5/7 on the surface: beta maps of the labelled dimensions, subjects side by side.
+                             labels_tsv: str | Path, title: str, out_png: str | Path, min_abs_corr: float = 0.5) -> Figure:
+    """Paper Fig. 5/7 on the surface: beta maps of the labelled dimensions, subjects side by side; return the figure written (closed).
 
     One row per labelled dimension (:func:`facebrain.encoding.tables.labelled_dimensions`), one
     column per subject and view (right hemisphere, lateral and ventral), betas shown in the
@@ -165,13 +169,13 @@ def plot_surface_betas_group(betas: Sequence[str | Path], selective: Sequence[st
     heading = (f"{title}: beta maps of the labelled latent dimensions, right hemisphere (fsaverage5, inflated; "
                "black outline: face-selective; one colour scale per dimension)")
     fig.suptitle(textwrap.fill(heading, int(12 * width)), fontsize=10, y=1 - 0.1 / height, va="top")
-    save_figure(fig, out_png, dpi=90)
+    return save_figure(fig, out_png, dpi=90)
 
 
 def plot_surface_betas(betas: Sequence[str | Path], selective: Sequence[str | Path], labels_tsv: str | Path, subject: str, model: str,
-                       out_png: str | Path, min_abs_corr: float = 0.5) -> None:
+                       out_png: str | Path, min_abs_corr: float = 0.5) -> Figure:
     """Paper Fig. 5/7 for one subject (see :func:`plot_surface_betas_group`): ``subject`` a label ('01'), ``model`` its name."""
-    plot_surface_betas_group(betas, selective, [subject], labels_tsv, model, out_png, min_abs_corr)
+    return plot_surface_betas_group(betas, selective, [subject], labels_tsv, model, out_png, min_abs_corr)
 
 
 def surface_view_html(values: Sequence[str | Path], title: str, out_html: str | Path, label: str = "Spearman rho") -> None:
