@@ -60,7 +60,7 @@ def test_table1_comparison_rows(tmp_path):
     for s in ("01", "02"):
         for m, rho in (("oracle", 0.4), ("random", 0.01)):
             path = tmp_path / f"{s}_{m}.json"
-            path.write_text(json.dumps({"rho": rho, "p": 0.0005 if m == "oracle" else 0.4, "n_voxels": 50, "n_permutations": 1999}))
+            path.write_text(json.dumps({"rho": rho, "p": 0.0005 if m == "oracle" else 0.4, "ceiling": 0.5, "rho_ceiling": rho / 0.5, "n_voxels": 50, "n_permutations": 1999}))
             subjects.append(s), models.append(m), summaries.append(path)
     comparisons = []
     for s, diff in (("01", 0.39), ("02", 0.30)):

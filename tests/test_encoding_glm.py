@@ -7,9 +7,10 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from facebrain.encoding.accuracy import predict_test_responses
-from facebrain.encoding.decoding import decode_patterns, gender_accuracy, pairwise_identification
+from facebrain.encoding.decoding import decode_patterns, gender_test, pairwise_identification
 from facebrain.encoding.design import run_design, task_events
 from facebrain.encoding.glm import NormalEquations, brain_mask, fit_encoding_glm, load_masked_bold
 from facebrain.encoding.localizer import face_selective_mask, localizer_zmap
@@ -112,6 +113,25 @@ def test_streaming_fit_equals_one_big_ols():
         big_x[i * 40 : (i + 1) * 40, 3 + 2 * i : 5 + 2 * i] = nuis
     expected = np.linalg.lstsq(big_x, np.vstack([b[2] for b in blocks]), rcond=None)[0][:3]
     np.testing.assert_allclose(normal.solve(), expected, atol=1e-10)
+    # residual variance, dof and z maps as an OLS of the stacked design gives them
+    y = np.vstack([b[2] for b in blocks])
+    rss = ((y - big_x @ np.linalg.lstsq(big_x, y, rcond=None)[0]) ** 2).sum(axis=0)
+    dof = 120 - np.linalg.matrix_rank(big_x)
+    se = np.sqrt(np.diag(np.linalg.inv(big_x.T @ big_x))[:3, None] * rss / dof)
+    z, sigma2, got_dof = normal.z_maps(normal.solve(), [0, 1, 2])
+    assert got_dof == dof
+    np.testing.assert_allclose(sigma2, rss / dof, rtol=1e-8)
+    np.testing.assert_allclose(z, stats.norm.isf(stats.t.sf(expected / se, dof)), atol=1e-8)
+
+
+def test_z_maps_are_calibrated_under_the_null():
+    """Pure-noise voxels: the latent z maps are standard normal (FPR at |z| > 1.96 in [0.03, 0.07])."""
+    rng = np.random.default_rng(6)
+    normal = NormalEquations(2, 3000)
+    for i in range(4):
+        normal.add(rng.normal(size=(80, 2)), np.column_stack([np.ones(80), np.linspace(-1, 1, 80)]), rng.normal(size=(80, 3000)), group=i % 2)
+    z, _, _ = normal.z_maps(normal.solve(), [0, 1])
+    assert 0.03 <= (np.abs(z) > 1.96).mean() <= 0.07 and abs(z.std() - 1) < 0.05
 
 
 def test_bad_bold_grid_raises(tmp_path):
@@ -210,5 +230,4 @@ def test_decoding_identifies_faces_and_gender():
     acc0, p0, _ = pairwise_identification(rng.normal(size=(20, 4)), x, 499, rng)
     assert acc0 < 0.8 and p0 > 0.001
     train = rng.normal(size=(200, 4))
-    assert gender_accuracy(train, train[:, 0] > 0, x, x[:, 0] > 0) >= 0.9
-    assert np.isnan(gender_accuracy(train, np.ones(200, bool), x, x[:, 0] > 0))
+    assert gender_test(train, train[:, 0] > 0, x, x[:, 0] > 0, 99, rng)[0] >= 0.9

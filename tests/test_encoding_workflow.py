@@ -69,7 +69,7 @@ def surface_result(repo, subject, name, model=None):
 
 def test_table1_orders_oracle_above_random(smoke_run):
     table = pd.read_csv(smoke_run / "results/table1.csv")
-    assert list(table.columns) == ["subject", "model", "space", "rho", "p", "ci_low", "ci_high", "n_voxels", "n_permutations", "kind"]
+    assert list(table.columns) == ["subject", "model", "space", "rho", "p", "ci_low", "ci_high", "ceiling", "rho_ceiling", "n_voxels", "n_permutations", "kind"]
     assert set(table.subject) == set(SUBJECTS) | {"group"} and list(dict.fromkeys(table.space)) == [VOLUME, SURFACE]
     for _, rows in table[table.kind == "model"].groupby(["subject", "space"]):
         rows = rows.set_index("model")
@@ -151,13 +151,16 @@ def test_oracle_weights_match_planted_tuning(validation_run):
 
 
 def test_beta_maps_overlap_as_planted(validation_run):
-    """Planted: yaw and smile maps disjoint, gender and skin tone partly overlapping."""
+    """Planted: yaw and smile maps disjoint (not above the spatial null), gender and skin tone partly overlapping (above it, p < 0.05)."""
     overlap = pd.read_csv(validation_run / "results/tables/beta_overlap.csv")
     assert set(overlap.space) == {VOLUME, SURFACE}
     for (subject, space), rows in overlap[overlap.model == "oracle"].groupby(["subject", "space"]):
         pair = {frozenset((a, b)): d for a, b, d in zip(rows.factor_a, rows.factor_b, rows.dice)}
         distinct, shared = pair[frozenset(("yaw", "smile"))], pair[frozenset(("gender", "skin_tone"))]
         assert distinct < 0.1 and shared > 0.25, f"{subject} {space}: Dice yaw/smile {distinct:.2f}, gender/skin_tone {shared:.2f}"
+        p = {frozenset((a, b)): v for a, b, v in zip(rows.factor_a, rows.factor_b, rows.p)}
+        assert p[frozenset(("gender", "skin_tone"))] < 0.05 and p[frozenset(("yaw", "smile"))] > 0.05, f"{subject} {space}: {p}"
+        assert set(rows.null) == {"shift" if space == VOLUME else "spin"}
 
 
 def test_table1_with_planted_truth(validation_run):
@@ -216,3 +219,16 @@ def test_one_subject_surface_figure_runs_only_that_subject_on_the_surface(dry_re
     assert not {"encoding_localizer", "encoding_glm", "encoding_accuracy"} & jobs  # no volume job
     assert "results/encoding/sub-02/space-fsaverage5/factorvae/rho_hemi-R.func.gii" in out
     assert "sub-01" not in out
+
+
+def test_oracle_below_the_noise_ceiling_and_closer_at_lower_noise(smoke_run, validation_run):
+    """Planted: the oracle's rho stays below its fit's noise ceiling, and reaches a larger share of it at noise SD 0.5 than at 1%."""
+    fraction = {}
+    for name, repo in (("noise 1.0", smoke_run), ("noise 0.5", validation_run)):
+        table = pd.read_csv(repo / "results/table1.csv").set_index(["subject", "space", "model"])
+        for subject in SUBJECTS:
+            oracle = table.loc[(subject, VOLUME, "oracle")]
+            assert 0 < oracle.rho < oracle.ceiling, f"{name} {subject}: rho {oracle.rho:.3f}, ceiling {oracle.ceiling:.3f}"
+            fraction[name, subject] = oracle.rho_ceiling
+    assert all(fraction["noise 0.5", s] > fraction["noise 1.0", s] for s in SUBJECTS), fraction
+    assert (smoke_run / "results/figures/encoding_ceiling.png").stat().st_size > 10_000

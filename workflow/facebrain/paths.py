@@ -132,6 +132,8 @@ FILES: dict[str, str] = {
     "glm": f"{_FIT}/glm.h5",
     "betas": f"{_FIT}/betas.nii.gz",
     "betas_hemi": f"{_FIT}/betas{_HEMI}",
+    "zmaps": f"{_FIT}/zmaps.nii.gz",
+    "zmaps_hemi": f"{_FIT}/zmaps{_HEMI}",
     "encoding": f"{_FIT}/encoding.h5",
     "encoding_summary": f"{_FIT}/encoding.json",
     "rho": f"{_FIT}/rho.nii.gz",
@@ -154,6 +156,7 @@ FILES: dict[str, str] = {
     "decoding_table": "results/tables/decoding.csv",
     "beta_overlap_table": "results/tables/beta_overlap.csv",
     "rho_group_figure": "results/figures/encoding_rho_group.png",
+    "ceiling_figure": "results/figures/encoding_ceiling.png",
     "decoding_group_figure": "results/figures/decoding_group.png",
     # --- metrics: per model, and the other papers' tables ----------------------------------------
     "metrics": "results/metrics/{model}/{dataset}.json",

@@ -179,6 +179,6 @@ def subject_figures(subject):
 def encoding_final_targets():
     """Table 1, the decoding and beta-overlap tables, the group figures (and Fig. 5/7 on the surface per
     model) and every subject's figures."""
-    names = ("table1", "table1_md", "decoding_table", "beta_overlap_table", "rho_group_figure", "decoding_group_figure")
+    names = ("table1", "table1_md", "decoding_table", "beta_overlap_table", "rho_group_figure", "decoding_group_figure", "ceiling_figure")
     group = [paths.path("surface_betas_group_figure", space=SURFACE_LABEL, model=m) for m in encoding_models()] if SURFACE_LABEL in space_labels() else []
     return [paths.path(name) for name in names] + group + [f for s in fmri_subjects() for f in subject_figures(s)]

@@ -108,6 +108,7 @@ rule encoding_glm:
     output:
         glm=paths.path("glm"),
         betas=paths.map_files("betas", False),
+        zmaps=paths.map_files("zmaps", False),
     log:
         paths.log("encoding_glm", "subject", "space", "model"),
     benchmark:
@@ -132,6 +133,7 @@ use rule encoding_glm as encoding_glm_surface with:
     output:
         glm=paths.path("glm"),
         betas=paths.map_files("betas", True),
+        zmaps=paths.map_files("zmaps", True),
     log:
         paths.log("encoding_glm_surface", "subject", "space", "model"),
     benchmark:
@@ -200,6 +202,7 @@ rule encoding_decoding:
         paths.benchmark("encoding_decoding", "subject", "space", "model")
     params:
         ridge=encoding_config()["decoding"]["ridge"],
+        identification=encoding_config()["decoding"]["identification"],
         n_permutations=encoding_config()["n_permutations"],
         seed=config["seed"],
         reliability_threshold=encoding_config()["localizer"]["reliability_threshold"],
@@ -294,7 +297,7 @@ rule encoding_decoding_table:
 
 
 rule encoding_beta_overlap:
-    """Overlap of the beta maps of labelled dimensions. Cells: facebrain.encoding.tables.beta_overlap (Dice of the top voxels of each pair)."""
+    """Overlap of the beta maps of labelled dimensions. Cells: facebrain.encoding.tables.beta_overlap (Dice of the top voxels of each pair, chance and p from facebrain.encoding.overlap.overlap_test)."""
     input:
         unpack(beta_overlap_inputs),
     output:
@@ -309,6 +312,7 @@ rule encoding_beta_overlap:
         spaces=pair_spaces(),
         beta_maps=encoding_config()["beta_maps"],
         reliability_threshold=encoding_config()["localizer"]["reliability_threshold"],
+        seed=config["seed"],
     threads: 1
     resources:
         mem_mb=4000,
@@ -343,6 +347,7 @@ rule encoding_rho_figure:
 rule encoding_betas_figure:
     input:
         betas=paths.path("betas", space=VOLUME_LABEL),
+        zmaps=paths.path("zmaps", space=VOLUME_LABEL),
         mask=paths.path("face_selective", space=VOLUME_LABEL),
         labels=encoding_labels_input,
     output:
@@ -353,6 +358,7 @@ rule encoding_betas_figure:
         paths.benchmark("encoding_betas_figure", "subject", "model")
     params:
         min_abs_corr=encoding_config()["beta_maps"]["min_abs_corr"],
+        fdr_alpha=encoding_config()["fdr_alpha"],
     threads: 1
     resources:
         mem_mb=2000,
@@ -481,6 +487,7 @@ rule encoding_group_figures:
     output:
         rho=report(paths.path("rho_group_figure"), caption="../report/encoding_group.rst", category="Soulos & Isik 2020", subcategory="Group"),
         decoding=report(paths.path("decoding_group_figure"), caption="../report/encoding_group.rst", category="VanRullen & Reddy 2019", subcategory="Group"),
+        ceiling=report(paths.path("ceiling_figure"), caption="../report/encoding_ceiling.rst", category="Soulos & Isik 2020", subcategory="Group"),
     log:
         paths.log("encoding_group_figures"),
     benchmark:

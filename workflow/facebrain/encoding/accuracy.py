@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from facebrain.encoding.ceiling import noise_ceiling
 from facebrain.encoding.glm import read_glm
 from facebrain.encoding.permutation import PermutationResult, fdr_bh, spearman_permutation_test
 from facebrain.errors import DataError
@@ -96,7 +97,7 @@ def evaluate_encoding(
     """Pipeline step: encoding score, permutation p and voxelwise maps of one subject x model.
 
     Writes ``out_h5`` (rho, voxel_p, q per selected voxel, the null, the voxel indices),
-    ``out_json`` (score, p, n_voxels, n_permutations, n_fdr_significant), ``out_rho``
+    ``out_json`` (score, p, the noise ceiling and rho as a fraction of it, n_voxels, n_permutations, n_fdr_significant), ``out_rho``
     (rho in the selected voxels) and ``out_rho_fdr`` (rho where q < ``fdr_alpha``, else 0): maps
     in the space of ``brain_mask`` and ``selective`` (a NIfTI each, or a GIFTI pair each on fsaverage5).
     """
@@ -109,8 +110,10 @@ def evaluate_encoding(
     rho_full[keep] = result.rho
     fdr_full = np.zeros(keep.size, dtype=np.float32)
     fdr_full[np.flatnonzero(keep)[significant]] = result.rho[significant]
+    ceiling = noise_ceiling(glm["split_half_r"][keep])
+    log.info("noise ceiling %.4f (sqrt of the Spearman-Brown corrected mean split-half reliability): rho is %.1f%% of it", ceiling, 100 * result.score / ceiling if ceiling > 0 else float("nan"))
     summary = {
-        "rho": result.score, "p": result.p, "n_voxels": int(keep.sum()), "n_permutations": result.n_perm,
+        "rho": result.score, "p": result.p, "ceiling": ceiling, "rho_ceiling": result.score / ceiling if ceiling > 0 else float("nan"), "n_voxels": int(keep.sum()), "n_permutations": result.n_perm,
         "n_test_faces": int(len(glm["test_faces"])), "n_fdr_significant": int(significant.sum()),
         "null_mean": float(result.null.mean()), "null_sd": float(result.null.std()),
     }

@@ -52,15 +52,19 @@ def plot_rho_map(rho_nii: str | Path, brain_mask_nii: str | Path, summary_json: 
     return save_figure(fig, out_png, dpi=120, bbox_inches="tight")
 
 
-def plot_beta_maps(betas_nii: str | Path, selective_nii: str | Path, labels_tsv: str | Path, title: str, out_png: str | Path, min_abs_corr: float = 0.5) -> Figure:
-    """Paper Fig. 5/7: the beta map (% signal change per SD of the latent) of each labelled dimension.
+def plot_beta_maps(betas_nii: str | Path, zmaps_nii: str | Path, selective_nii: str | Path, labels_tsv: str | Path, title: str, out_png: str | Path,
+                   min_abs_corr: float = 0.5, fdr_alpha: float = 0.05) -> Figure:
+    """Paper Fig. 5/7: the beta map (% signal change per SD of the latent) of each labelled dimension, and its z map.
 
     One row per labelled dimension (:func:`facebrain.encoding.tables.labelled_dimensions`),
-    restricted to the face-selective voxels, axial slices, shared symmetric colour scale.
-    Returns the figure written (closed).
+    restricted to the face-selective voxels, axial slices: left the betas (shared symmetric colour
+    scale), right the GLM's z map thresholded by Benjamini-Hochberg FDR at ``fdr_alpha`` over the
+    face-selective voxels (two-sided). Returns the figure written (closed).
     """
     from nilearn import image, plotting
+    from scipy import stats
 
+    from facebrain.encoding.permutation import fdr_bh
     from facebrain.encoding.tables import labelled_dimensions
     from facebrain.nifti import load_nifti
 
@@ -68,21 +72,29 @@ def plot_beta_maps(betas_nii: str | Path, selective_nii: str | Path, labels_tsv:
     betas, selective = load_nifti(betas_nii, "beta map"), load_nifti(selective_nii, "face-selective mask")
     dims = labelled_dimensions(labels_tsv, min_abs_corr)
     inside = np.asarray(selective.dataobj) > 0
-    data = np.asarray(betas.dataobj)
+    data, zdata = np.asarray(betas.dataobj), np.asarray(load_nifti(zmaps_nii, "z map").dataobj)
     if data.ndim == 3:
-        data = data[..., None]
-    fig = plt.figure(figsize=(12, 2.6 * max(1, len(dims)) + 0.4))
+        data, zdata = data[..., None], zdata[..., None]
+    fig = plt.figure(figsize=(18, 2.6 * max(1, len(dims)) + 0.4))
     if not dims:
         fig.text(0.5, 0.5, f"no latent dimension matches a known factor with |r| >= {min_abs_corr}", ha="center")
     vmax = max(float(np.abs(data[inside]).max()) if inside.any() else 1.0, 1e-6)
     cuts = _slices(selective)
     for row, (factor, dim) in enumerate(sorted(dims.items(), key=lambda item: item[1])):
-        ax = fig.add_axes((0.0, 1 - (row + 1) / len(dims), 1.0, 0.9 / len(dims)))
-        img = image.new_img_like(selective, np.where(inside, data[..., dim], 0.0))
-        display = plotting.plot_stat_map(img, bg_img=None, display_mode="z", cut_coords=cuts, cmap="RdBu_r", vmax=vmax, symmetric_cbar=True, colorbar=True,
-                                         axes=ax, title=f"dim {dim} ~ {factor}: beta (% signal change per SD)", black_bg=False, draw_cross=False)
-        _brain_outline(display, selective)
-    fig.suptitle(f"{title}: beta maps of the labelled latent dimensions (face-selective voxels)", y=1.02)
+        height, bottom = 0.9 / len(dims), 1 - (row + 1) / len(dims)
+        z = zdata[..., dim][inside]
+        significant, _ = fdr_bh(2 * stats.norm.sf(np.abs(z)), fdr_alpha)
+        z_shown = np.zeros(inside.shape, np.float32)
+        z_shown[inside] = np.where(significant, z, 0.0)
+        for col, (values, label, cmap, top) in enumerate([
+            (np.where(inside, data[..., dim], 0.0), "beta (% signal change per SD)", "RdBu_r", vmax),
+            (z_shown, f"z, FDR q < {fdr_alpha} ({int(significant.sum())} voxels)", "RdBu_r", max(float(np.abs(z).max()) if z.size else 1.0, 1e-6)),
+        ]):
+            ax = fig.add_axes((0.5 * col, bottom, 0.5, height))
+            display = plotting.plot_stat_map(image.new_img_like(selective, values), bg_img=None, display_mode="z", cut_coords=cuts, cmap=cmap, vmax=top,
+                                             symmetric_cbar=True, colorbar=True, axes=ax, title=f"dim {dim} ~ {factor}: {label}", black_bg=False, draw_cross=False)
+            _brain_outline(display, selective)
+    fig.suptitle(f"{title}: beta and FDR-thresholded z maps of the labelled latent dimensions (face-selective voxels)", y=1.02)
     return save_figure(fig, out_png, dpi=120, bbox_inches="tight")
 
 
@@ -163,7 +175,37 @@ def plot_group(table_csv: str | Path, value: str, chance: float | None, ylabel: 
     return save_figure(fig, out_png, dpi=120, bbox_inches="tight")
 
 
-def plot_group_figures(table1_csv: str | Path, decoding_csv: str | Path, out_rho: str | Path, out_decoding: str | Path) -> tuple[Figure, Figure]:
-    """Pipeline step: the group figures of encoding (from results/table1.csv) and decoding (results/tables/decoding.csv); return both figures (closed)."""
+def plot_ceiling(table1_csv: str | Path, out_png: str | Path) -> Figure:
+    """Models vs the noise ceiling, one panel per subject: bars = each model's rho, red lines = the ceiling of the
+    measured responses it is scored against (its GLM's test betas), bar labels = rho as a percentage of that ceiling;
+    one panel per subject and space. Returns the figure written (closed)."""
+    plt = pyplot()
+    table = pd.read_csv(table1_csv)
+    table = table[table.kind == "model"]
+    panels = list(dict.fromkeys(zip(table.subject, table.space)))
+    fig, axes = plt.subplots(1, len(panels), figsize=(2.6 * len(panels) + 1, 3.6), sharey=True, squeeze=False)
+    for ax, (subject, space) in zip(axes[0], panels):
+        rows = table[(table.subject == subject) & (table.space == space)]
+        x = np.arange(len(rows))
+        ax.bar(x, rows.rho, color="0.7", edgecolor="0.3")
+        ax.hlines(rows.ceiling, x - 0.45, x + 0.45, color="C3", lw=2, label="noise ceiling of the model's fit")
+        for xi, rho, frac in zip(x, rows.rho, rows.rho_ceiling):
+            ax.annotate(f"{100 * frac:.0f}%", (xi, max(rho, 0)), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=7)
+        ax.axhline(0, color="k", lw=0.5)
+        ax.set_xticks(x, rows.model, rotation=30, ha="right")
+        ax.set_title(f"{subject} space-{space}", fontsize=9)
+    top = float(np.nanmax(np.concatenate([table.ceiling.to_numpy(), table.rho.to_numpy()])))
+    axes[0, 0].set_ylim(top=1.3 * top if np.isfinite(top) and top > 0 else None)
+    axes[0, 0].legend(fontsize=7, loc="upper left")
+    axes[0, 0].set_ylabel("mean Spearman rho (face-selective voxels)")
+    fig.suptitle("Encoding accuracy against the noise ceiling (labels: % of the ceiling)")
+    return save_figure(fig, out_png, dpi=120, bbox_inches="tight")
+
+
+def plot_group_figures(table1_csv: str | Path, decoding_csv: str | Path, out_rho: str | Path, out_decoding: str | Path,
+                       out_ceiling: str | Path) -> tuple[Figure, Figure, Figure]:
+    """Pipeline step: the group figures of encoding (from results/table1.csv: per model, and against the noise ceiling)
+    and decoding (results/tables/decoding.csv); return the three figures (closed)."""
     rho = plot_group(table1_csv, "rho", None, "mean Spearman rho (face-selective voxels)", "Encoding accuracy per model and subject (*** p < 0.001)", out_rho)
-    return rho, plot_group(decoding_csv, "pairwise_accuracy", 0.5, "pairwise identification accuracy", "Decoding: pairwise identification of the test faces", out_decoding)
+    decoding = plot_group(decoding_csv, "pairwise_accuracy", 0.5, "pairwise identification accuracy", "Decoding: pairwise identification of the test faces", out_decoding)
+    return rho, decoding, plot_ceiling(table1_csv, out_ceiling)

@@ -48,6 +48,10 @@ class GlmFit:
     z_test : (n_test, K) float64, the test faces' latents z-scored with the training mean and sd.
     latent_mean, latent_sd : (K,) float64, the training-trial statistics used for z-scoring.
     split_half_r : (V,) float32, Pearson r across test faces between the test betas of the two halves of the runs (:func:`split_halves`).
+    z_latents : (K, V) float32, z map of each latent dimension (OLS t of its beta with the residual variance, as z).
+    residual_var : (V,) float32, residual variance of the fit (percent signal change squared).
+    dof : residual degrees of freedom.
+    W_halves : (2, K, V) float32, the latent weights fitted on each half of the runs alone (cross-validation of the decoder's ridge).
     n_runs : number of runs fitted.
     """
 
@@ -61,6 +65,10 @@ class GlmFit:
     latent_mean: np.ndarray
     latent_sd: np.ndarray
     split_half_r: np.ndarray
+    z_latents: np.ndarray
+    residual_var: np.ndarray
+    dof: int
+    W_halves: np.ndarray
     n_runs: int
 
 
@@ -94,26 +102,76 @@ def percent_signal_change(y: np.ndarray) -> np.ndarray:
     return np.divide(100.0 * (y - mean), mean, out=np.zeros_like(y), where=mean > 0)
 
 
+def nuisance_basis(nuisance: np.ndarray) -> np.ndarray:
+    """Orthonormal basis (n, rank) of the column space of ``nuisance`` (n, Q)."""
+    u, s, _ = np.linalg.svd(nuisance, full_matrices=False)
+    return u[:, s > s.max() * 1e-10] if s.size else u[:, :0]
+
+
 def residualize(x: np.ndarray, nuisance: np.ndarray) -> np.ndarray:
     """Project the columns of ``x`` (n, P) off the column space of ``nuisance`` (n, Q)."""
-    u, s, _ = np.linalg.svd(nuisance, full_matrices=False)
-    q = u[:, s > s.max() * 1e-10] if s.size else u[:, :0]
+    q = nuisance_basis(nuisance)
     return x - q @ (q.T @ x)
 
 
+def t_to_z(t: np.ndarray, dof: float) -> np.ndarray:
+    """z scores with the same tail probability as Student t values with ``dof`` degrees of freedom (|z| capped near 37)."""
+    from scipy import stats
+
+    t = np.asarray(t, dtype=np.float64)
+    p = np.clip(stats.t.sf(np.abs(t), dof), 1e-300, 0.5)
+    return np.sign(t) * stats.norm.isf(p)
+
+
 class NormalEquations:
-    """Running sums ``X~'X~`` and ``X~'Y`` of an OLS fit, one pair per group (e.g. even/odd runs)."""
+    """Running sums ``X~'X~``, ``X~'Y`` and ``Y~'Y~`` (per voxel) of an OLS fit, one set per group (e.g. even/odd runs).
+
+    ``X~``, ``Y~`` are a run's task block and data with its nuisance block projected out; ``n_obs``
+    counts the scans left after that projection (scans minus the nuisance rank), so the residual
+    degrees of freedom are ``n_obs - rank(X~'X~)``.
+    """
 
     def __init__(self, n_regressors: int, n_voxels: int, groups: int = 2):
         self.xtx = np.zeros((groups, n_regressors, n_regressors))
         self.xty = np.zeros((groups, n_regressors, n_voxels))
+        self.yty = np.zeros((groups, n_voxels))
+        self.n_obs = np.zeros(groups, dtype=np.int64)
 
     def add(self, x_task: np.ndarray, nuisance: np.ndarray, y: np.ndarray, group: int, voxel_chunk: int = 50_000) -> None:
         """Add one run: task block (n, P), nuisance block (n, Q), data (n, V)."""
-        xr = residualize(np.asarray(x_task, dtype=np.float64), np.asarray(nuisance, dtype=np.float64))
+        q = nuisance_basis(np.asarray(nuisance, dtype=np.float64))
+        x = np.asarray(x_task, dtype=np.float64)
+        xr = x - q @ (q.T @ x)
         self.xtx[group] += xr.T @ xr
+        self.n_obs[group] += len(y) - q.shape[1]
         for start in range(0, y.shape[1], voxel_chunk):
-            self.xty[group][:, start : start + voxel_chunk] += xr.T @ y[:, start : start + voxel_chunk].astype(np.float64)
+            chunk = y[:, start : start + voxel_chunk].astype(np.float64)
+            self.xty[group][:, start : start + voxel_chunk] += xr.T @ chunk
+            self.yty[group][start : start + voxel_chunk] += (chunk**2).sum(axis=0) - ((q.T @ chunk) ** 2).sum(axis=0)
+
+    def z_maps(self, betas: np.ndarray, rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray, int]:
+        """z maps of task regressors ``rows`` of the fit of all groups, from its residual variance.
+
+        Parameters
+        ----------
+        betas : (P, V) the OLS betas of all groups (:meth:`solve`).
+        rows : regressors to test (e.g. the latent dimensions).
+
+        Returns
+        -------
+        (z (len(rows), V): t = beta / se converted to z with the residual dof (0 where unidentified),
+        residual variance (V,), residual degrees of freedom).
+        """
+        xtx = self.xtx.sum(axis=0)
+        rss = self.yty.sum(axis=0) - (betas * self.xty.sum(axis=0)).sum(axis=0)
+        dof = int(self.n_obs.sum() - np.linalg.matrix_rank(xtx, hermitian=True))
+        if dof < 1:
+            raise ValueError(f"no residual degrees of freedom ({self.n_obs.sum()} scans after nuisance, {len(xtx)} task regressors)")
+        sigma2 = np.clip(rss, 0.0, None) / dof
+        unscaled = np.diag(np.linalg.pinv(xtx, rcond=1e-10, hermitian=True))[list(rows)]
+        se = np.sqrt(unscaled[:, None] * sigma2[None, :])
+        t = np.divide(betas[list(rows)], se, out=np.zeros((len(rows), betas.shape[1])), where=se > 0)
+        return t_to_z(t, dof), sigma2, dof
 
     def solve(self, groups: Iterable[int] | None = None) -> np.ndarray:
         """OLS betas (P, V) from the sums of ``groups`` (all by default); unidentified regressors get 0."""
@@ -138,15 +196,22 @@ def split_half_reliability(test_even: np.ndarray, test_odd: np.ndarray) -> np.nd
 def split_halves(runs: Sequence[Any]) -> list[int]:
     """Assign runs to two halves (0/1) so that each half sees every test face when possible.
 
-    Runs are grouped by the set of test faces they show (ds001761 alternates
-    sets of 10 of the 20 test faces), and alternate halves within each group.
+    Greedy, in acquisition order: a run goes to the half that has shown its test faces fewer
+    times so far (ties: the half with fewer runs, then half 0). Runs that repeat one set of
+    test faces alternate halves (ds001761 alternates sets of 10 of the 20 test faces), and
+    runs that each show a different subset (the simulator) still spread every face over both.
     """
-    seen: dict[frozenset, int] = {}
+    seen = [dict[str, int](), dict[str, int]()]
+    n_runs = [0, 0]
     halves = []
     for run in runs:
-        key = frozenset(run.events.loc[run.events.trial_type == "test_face", "stim_name"])
-        halves.append(seen.get(key, 0) % 2)
-        seen[key] = seen.get(key, 0) + 1
+        faces = set(run.events.loc[run.events.trial_type == "test_face", "stim_name"])
+        load = [sum(seen[h].get(f, 0) for f in faces) for h in (0, 1)]
+        half = min((0, 1), key=lambda h: (load[h], n_runs[h], h))
+        for f in faces:
+            seen[half][f] = seen[half].get(f, 0) + 1
+        n_runs[half] += 1
+        halves.append(half)
     return halves
 
 
@@ -210,18 +275,21 @@ def fit_encoding_glm(
     betas = normal.solve()
     rows = {c: j for j, c in enumerate(columns)}
     test_rows = [rows[test_column(t)] for t in test_faces]
+    latent_rows = [rows[latent_column(k)] for k in range(n_latents)]
+    halves = [normal.solve([0]), normal.solve([1])]
     both = normal.identified(0)[test_rows] & normal.identified(1)[test_rows]
     if both.sum() >= 3:
-        even, odd = normal.solve([0])[test_rows][both], normal.solve([1])[test_rows][both]
-        split_r = split_half_reliability(even, odd)
+        split_r = split_half_reliability(halves[0][test_rows][both], halves[1][test_rows][both])
     else:
         log.warning("fewer than 3 test faces in both even and odd runs: split-half reliability set to 0")
         split_r = np.zeros(betas.shape[1])
     z_test = np.stack([latents_z[t] for t in test_faces])
+    z_latents, residual_var, dof = normal.z_maps(betas, latent_rows)
+    log.info("residual dof %d; latent z maps: median |z| %.2f", dof, float(np.median(np.abs(z_latents))))
     return GlmFit(
         columns=columns,
         betas=betas.astype(np.float32),
-        W=betas[[rows[latent_column(k)] for k in range(n_latents)]].astype(np.float32),
+        W=betas[latent_rows].astype(np.float32),
         bias=betas[rows[FACE]].astype(np.float32),
         test_faces=test_faces,
         test_betas=betas[test_rows].astype(np.float32),
@@ -229,6 +297,10 @@ def fit_encoding_glm(
         latent_mean=mean,
         latent_sd=sd,
         split_half_r=split_r.astype(np.float32),
+        z_latents=z_latents.astype(np.float32),
+        residual_var=residual_var.astype(np.float32),
+        dof=dof,
+        W_halves=np.stack([h[latent_rows] for h in halves]).astype(np.float32),
         n_runs=len(runs),
     )
 
@@ -259,6 +331,7 @@ def fit_subject_glm(
     brain_mask: str | Path | Sequence[str | Path],
     out_h5: str | Path,
     out_betas: str | Path | Sequence[str | Path],
+    out_zmaps: str | Path | Sequence[str | Path],
     audit: Sequence[str | Path] = (),
     hrf_model: str = "glover",
     high_pass: float = 0.01,
@@ -272,7 +345,8 @@ def fit_subject_glm(
     a NIfTI of voxels, or the hemi-L/hemi-R GIFTI pair of fsaverage5 vertices
     (:func:`facebrain.fmri.spaces.read_mask`). Writes ``out_h5`` (every field of :class:`GlmFit`;
     elements are those of the mask in its order) and ``out_betas``, the map of W with one volume
-    (GIFTI data array) per latent dimension: a 4D NIfTI, or a GIFTI pair.
+    (GIFTI data array) per latent dimension: a 4D NIfTI, or a GIFTI pair; ``out_zmaps`` the same
+    with each dimension's z map (:meth:`NormalEquations.z_maps`).
     ``audit`` holds the fmri stage's stimulus audit of the subject (or nothing): the training
     trials of its leaked stimuli (training names showing a test face's image,
     :func:`facebrain.fmri.audit.leaked_stimuli`) are left out of the latent regressors.
@@ -290,12 +364,14 @@ def fit_subject_glm(
     latents, _ = read_stimulus_latents(latents_h5)
     mask = read_mask(brain_mask)
     fit = fit_encoding_glm(runs, mask, latents, excluded, hrf_model, high_pass, voxel_chunk)
-    fields = {k: v for k, v in vars(fit).items() if k != "n_runs"}
+    fields = {k: v for k, v in vars(fit).items() if k not in ("n_runs", "dof")}
     fields["columns"] = np.asarray(fit.columns, dtype=object)
     fields["test_faces"] = np.asarray(fit.test_faces, dtype=object)
-    attrs = dict(provenance or {}, n_runs=fit.n_runs, excluded=sorted(excluded))
+    attrs = dict(provenance or {}, n_runs=fit.n_runs, dof=fit.dof, excluded=sorted(excluded))
     write_h5(out_h5, fields, attrs=attrs)
-    mask.save(fit.W, out_betas, provenance, names=[latent_column(k) for k in range(fit.W.shape[0])])
+    names = [latent_column(k) for k in range(fit.W.shape[0])]
+    mask.save(fit.W, out_betas, provenance, names=names)
+    mask.save(fit.z_latents, out_zmaps, provenance, intent="NIFTI_INTENT_ZSCORE", names=names)
     return fit
 
 

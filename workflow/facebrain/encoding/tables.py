@@ -106,6 +106,14 @@ def table1_markdown(table: pd.DataFrame) -> str:
         wide = block.pivot(index="model", columns="subject", values="cell").reindex(index=list(dict.fromkeys(block.model)), columns=columns)
         lines += ["", f"space-{space}:", "", "| model | " + " | ".join(wide.columns) + " |", "|---|" + "---:|" * len(wide.columns)]
         lines += [f"| {model} | " + " | ".join(row.fillna("")) + " |" for model, row in wide.iterrows()]
+        block_models = models[models.space == space]
+        if "ceiling" in block_models and block_models.ceiling.notna().any():
+            ceiling = block_models.groupby("subject", sort=False).ceiling.mean().reindex(columns)
+            lines.append("| noise ceiling | " + " | ".join("" if np.isnan(c) else f"{c:.3f}" for c in ceiling) + " |")
+    if "ceiling" in models and models.ceiling.notna().any():
+        lines += ["", "Noise ceiling: sqrt of the Spearman-Brown corrected split-half reliability of the test-face responses "
+                  "(mean split-half r over the face-selective voxels), averaged over the models' fits (each fit's own test betas); "
+                  "results/table1.csv gives each model's ceiling and rho as a fraction of it (rho_ceiling)."]
     return "\n".join(lines) + "\n"
 
 
@@ -123,16 +131,17 @@ def write_table1(
 ) -> pd.DataFrame:
     """Pipeline step: results/table1.csv and table1.md.
 
-    Columns: subject, model, space, rho, p, ci_low, ci_high, n_voxels, n_permutations, kind. One 'model' row per
-    subject x model x analysis space (``spaces``: the space of each summary; rho and its label-permutation p;
+    Columns: subject, model, space, rho, p, ci_low, ci_high, ceiling, rho_ceiling, n_voxels, n_permutations, kind.
+    One 'model' row per subject x model x analysis space (``spaces``: the space of each summary; rho and its
+    label-permutation p, the noise ceiling of the fit and rho as a fraction of it, :mod:`facebrain.encoding.ceiling`;
     no CI), then the 'comparison' rows of :func:`comparison_rows` from the per-subject and space
     ``comparisons`` JSONs (labels ``comparison_subjects``, spaces ``comparison_spaces``).
     """
-    table = collect(summaries, subjects, models, ["rho", "p", "n_voxels", "n_permutations"], spaces)
+    table = collect(summaries, subjects, models, ["rho", "p", "ceiling", "rho_ceiling", "n_voxels", "n_permutations"], spaces)
     table = table.assign(ci_low=np.nan, ci_high=np.nan, kind="model")
     if len(comparisons):
         table = pd.concat([table, comparison_rows(comparisons, comparison_subjects, comparison_spaces, seed)], ignore_index=True)
-    table = table[["subject", "model", "space", "rho", "p", "ci_low", "ci_high", "n_voxels", "n_permutations", "kind"]]
+    table = table[["subject", "model", "space", "rho", "p", "ci_low", "ci_high", "ceiling", "rho_ceiling", "n_voxels", "n_permutations", "kind"]]
     log.info("Table 1: %d subjects x %d models x %d spaces, %d comparison rows", len(set(subjects)), len(set(models)), len(set(spaces)),
              int((table.kind == "comparison").sum()))
     write_table(out_csv, table)
@@ -146,12 +155,14 @@ def write_decoding_table(
 ) -> pd.DataFrame:
     """Pipeline step: results/tables/decoding.csv.
 
-    One row per subject x model x space (pairwise_accuracy, p, gender_accuracy, n_voxels); for each
+    One row per subject x model x space (pairwise_accuracy and its p under ``identification``, gender_accuracy and
+    gender_p, n_voxels, n_latents, the decoder's ridge and whether cross-validation chose it, ridge_cv); for each
     ``(a, b)`` in ``comparisons`` whose models are both present, one row per subject and space with
     model ``'a - b'`` holding the differences of the accuracies (p left empty: the two models' p
     are in their own rows).
     """
-    table = collect(summaries, subjects, models, ["pairwise_accuracy", "p", "gender_accuracy", "n_voxels"], spaces)
+    table = collect(summaries, subjects, models, ["pairwise_accuracy", "p", "identification", "gender_accuracy", "gender_p", "n_voxels", "n_latents", "ridge", "ridge_cv"],
+                    spaces)
     rows = []
     for a, b in comparisons:
         if not {a, b} <= set(table.model):
@@ -159,7 +170,8 @@ def write_decoding_table(
         for (subject, space), group in table.groupby(["subject", "space"], sort=False):
             ra, rb = group.set_index("model").loc[a], group.set_index("model").loc[b]
             rows.append({"subject": subject, "model": f"{a} - {b}", "space": space, "pairwise_accuracy": ra.pairwise_accuracy - rb.pairwise_accuracy,
-                         "p": np.nan, "gender_accuracy": ra.gender_accuracy - rb.gender_accuracy, "n_voxels": ra.n_voxels})
+                         "p": np.nan, "identification": ra.identification, "gender_accuracy": ra.gender_accuracy - rb.gender_accuracy,
+                         "gender_p": np.nan, "n_voxels": ra.n_voxels})
     table = pd.concat([table, pd.DataFrame(rows)], ignore_index=True) if rows else table
     write_table(out_csv, table)
     return table
@@ -185,39 +197,34 @@ def labelled_dimensions(labels_tsv: str | Path, min_abs_corr: float) -> dict[str
     return {str(f): int(d) for f, d in zip(best.factor, best.dim)}
 
 
-def top_voxels(weights: np.ndarray, fraction: float) -> np.ndarray:
-    """(V,) bool: the ``fraction`` of voxels with the largest |weight| (at least one)."""
-    n = max(1, int(round(fraction * weights.size)))
-    keep = np.zeros(weights.size, bool)
-    keep[np.argsort(-np.abs(weights), kind="stable")[:n]] = True
-    return keep
-
-
-def dice(a: np.ndarray, b: np.ndarray) -> float:
-    """Dice coefficient of two boolean arrays (NaN when both are empty)."""
-    total = a.sum() + b.sum()
-    return float(2 * (a & b).sum() / total) if total else float("nan")
-
-
-def beta_overlap(W: np.ndarray, dims: dict[str, int], fraction: float) -> pd.DataFrame:
-    """Dice overlap of the top voxels of every pair of labelled dimensions.
+def beta_overlap(W: np.ndarray, dims: dict[str, int], fraction: float, null, n_null: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Dice overlap of the top voxels of every pair of labelled dimensions, with its spatial null.
 
     Parameters
     ----------
-    W : (K, V) latent weights over the face-selective voxels.
+    W : (K, V) latent weights over all of the GLM's elements, or (for a spin null) over the whole surface (the null moves whole maps).
     dims : factor -> latent dim (:func:`labelled_dimensions`).
-    fraction : share of voxels with the largest |beta| that form a dimension's map.
+    fraction : share of the region's voxels with the largest |beta| that form a dimension's map.
+    null : spatial null over the region (:class:`facebrain.encoding.overlap.ShiftNull` or
+        :class:`facebrain.encoding.spin.SpinNull`); n_null : its surrogates; rng : numpy Generator.
 
     Returns
     -------
-    DataFrame with factor_a, dim_a, factor_b, dim_b, dice, n_top.
+    DataFrame with factor_a, dim_a, factor_b, dim_b, dice, chance (the null's mean Dice), p (one-sided,
+    :func:`facebrain.encoding.overlap.overlap_test`), null (its name), n_null, n_top.
     """
-    tops = {f: top_voxels(W[d], fraction) for f, d in dims.items()}
-    rows = [
-        {"factor_a": fa, "dim_a": dims[fa], "factor_b": fb, "dim_b": dims[fb], "dice": dice(tops[fa], tops[fb]), "n_top": int(tops[fa].sum())}
-        for fa, fb in itertools.combinations(dims, 2)
-    ]
-    return pd.DataFrame(rows, columns=["factor_a", "dim_a", "factor_b", "dim_b", "dice", "n_top"])
+    from facebrain.encoding.overlap import overlap_test
+
+    n_top = max(1, int(round(fraction * len(null.region))))
+    rows = []
+    for fa, fb in itertools.combinations(dims, 2):
+        result = overlap_test(W[dims[fa]], W[dims[fb]], null, fraction, n_null, rng)
+        rows.append({"factor_a": fa, "dim_a": dims[fa], "factor_b": fb, "dim_b": dims[fb], "dice": result.dice, "chance": result.chance, "p": result.p,
+                     "null": null.name, "n_null": n_null, "n_top": n_top})
+    return pd.DataFrame(rows, columns=OVERLAP_COLUMNS[3:])
+
+
+OVERLAP_COLUMNS = ["subject", "model", "space", "factor_a", "dim_a", "factor_b", "dim_b", "dice", "chance", "p", "null", "n_null", "n_top"]
 
 
 def write_beta_overlap(
@@ -232,25 +239,34 @@ def write_beta_overlap(
     top_fraction: float = 0.2,
     min_abs_corr: float = 0.5,
     reliability_threshold: float | None = None,
+    n_null: int = 1000,
+    seed: int = 0,
 ) -> pd.DataFrame:
     """Pipeline step: results/tables/beta_overlap.csv, one row per subject x model x space x pair of labelled dims.
 
     The maps are taken over the voxels the encoding score uses (face-selective, and split-half
     reliable when ``reliability_threshold`` is set). ``brain_masks`` and ``selective`` list the
     fits' localizer maps in turn: a NIfTI per volume fit, a GIFTI pair (hemi-L, hemi-R) per fit on
-    fsaverage5 (:func:`facebrain.fmri.spaces.split_maps`); ``spaces`` is each fit's space.
+    fsaverage5 (:func:`facebrain.fmri.spaces.split_maps`); ``spaces`` is each fit's space. The null
+    (``n_null`` surrogates, seeded by ``seed``) is :class:`facebrain.encoding.overlap.ShiftNull` in a
+    volume and :class:`facebrain.encoding.spin.SpinNull` on the surface.
     """
     from facebrain.encoding.accuracy import load_selected_glm
+    from facebrain.encoding.overlap import ShiftNull
+    from facebrain.encoding.spin import SpinNull
     from facebrain.fmri.spaces import split_maps
 
     frames = []
     masks, sels = split_maps(brain_masks, spaces), split_maps(selective, spaces)
     for glm_h5, mask, sel, lab, subject, model, space in zip(glms, masks, sels, labels, subjects, models, spaces, strict=True):
-        glm, keep, _ = load_selected_glm(glm_h5, mask, sel, reliability_threshold)
-        frame = beta_overlap(glm["W"][:, keep], labelled_dimensions(lab, min_abs_corr), top_fraction)
+        glm, keep, space_mask = load_selected_glm(glm_h5, mask, sel, reliability_threshold)
+        if space_mask.surface:
+            null, W = SpinNull(np.flatnonzero(space_mask.inside)[keep]), space_mask.full(np.asarray(glm["W"], float), fill=np.nan)
+        else:
+            null, W = ShiftNull(space_mask.inside, np.flatnonzero(keep)), glm["W"]
+        frame = beta_overlap(W, labelled_dimensions(lab, min_abs_corr), top_fraction, null, n_null, np.random.default_rng(seed))
         frames.append(frame.assign(subject=bids(subject=subject), model=model, space=space))
-    columns = ["subject", "model", "space", "factor_a", "dim_a", "factor_b", "dim_b", "dice", "n_top"]
-    table = pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
-    log.info("beta overlap: %d pairs of labelled dimensions over %d subject x model fits", len(table), len(frames))
+    table = pd.concat(frames, ignore_index=True)[OVERLAP_COLUMNS] if frames else pd.DataFrame(columns=OVERLAP_COLUMNS)
+    log.info("beta overlap: %d pairs of labelled dimensions over %d subject x model fits (%d null surrogates each)", len(table), len(frames), n_null)
     write_table(out_csv, table)
     return table
