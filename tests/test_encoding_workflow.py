@@ -100,13 +100,15 @@ def test_decoding_table_and_figures(smoke_run, tmp_path):
         mask = smoke_run / paths.path("face_selective", subject=label, space=VOLUME)
         labels = smoke_run / paths.path("encoding_labels", model="oracle")  # the labels the rule draws (automatic or the raters')
         betas = smoke_run / paths.path("betas", subject=label, space=VOLUME, model="oracle")
-        fig = plot_beta_maps(betas, mask, labels, f"{subject} oracle", tmp_path / "betas.png", min_abs_corr=min_abs_corr)
+        zmaps = smoke_run / paths.path("zmaps", subject=label, space=VOLUME, model="oracle")
+        fig = plot_beta_maps(betas, zmaps, mask, labels, f"{subject} oracle", tmp_path / "betas.png", min_abs_corr=min_abs_corr)
         assert_same_picture(smoke_run / paths.path("betas_figure", subject=label, model="oracle"), tmp_path / "betas.png")
-        assert len(colour_ranges(fig)) == len(labelled_dimensions(labels, min_abs_corr)) > 0  # one row per labelled dimension
+        assert len(colour_ranges(fig)) == 2 * len(labelled_dimensions(labels, min_abs_corr)) > 0  # one row per labelled dimension: beta and z
         for space in (VOLUME, SURFACE):
             with h5py.File(smoke_run / paths.path("encoding", subject=label, space=space, model="oracle")) as f:
                 assert len(f["null"]) == f.attrs["n_permutations"]
-    rho_group, _ = plot_group_figures(smoke_run / "results/table1.csv", smoke_run / "results/tables/decoding.csv", tmp_path / "g1.png", tmp_path / "g2.png")
+    rho_group, _, _ = plot_group_figures(smoke_run / "results/table1.csv", smoke_run / "results/tables/decoding.csv", tmp_path / "g1.png", tmp_path / "g2.png",
+                                         tmp_path / "g3.png")
     assert_same_picture(smoke_run / "results/figures/encoding_rho_group.png", tmp_path / "g1.png")
     assert [dots.get_label() for dots in rho_group.axes[0].collections] == SUBJECTS  # one set of dots per subject
 
