@@ -194,6 +194,30 @@ def test_one_subject_target_runs_only_that_subject(dry_repo):
     assert "sub-01" not in out and SURFACE not in out  # the volume's figure needs no surface job
 
 
+def test_surface_localizer_recovers_planted_patches(validation_run):
+    for subject in SUBJECTS:
+        found = surface_result(validation_run, subject, "face_selective")[0] > 0
+        planted = surface_truth(validation_run, subject, "faceregions_mask.shape.gii")[0] > 0
+        dice = 2 * (found & planted).sum() / (found.sum() + planted.sum())
+        assert dice > 0.8, f"{subject}: surface localizer Dice {dice:.2f}"
+        summary = json.loads((validation_run / f"results/encoding/{subject}/space-{SURFACE}/localizer/localizer.json").read_text())
+        assert summary["space"] == SURFACE and summary["n_voxels"] == found.sum()
+
+
+def test_surface_oracle_weights_match_planted_tuning(validation_run):
+    factors = json.loads((validation_run / "resources/simfmri/ground_truth/factors.json").read_text())
+    labels = pd.read_csv(validation_run / "results/latents/oracle/synthfaces_dimension_labels.tsv", sep="\t")
+    dims = dict(zip(labels.factor, labels.dim))
+    for subject in SUBJECTS:
+        found = surface_result(validation_run, subject, "face_selective")[0] > 0
+        betas = surface_result(validation_run, subject, "betas", "oracle")
+        planted = surface_truth(validation_run, subject, "tuning_weights.func.gii")
+        recovered = np.concatenate([betas[dims[f]][found] for f in factors])
+        true = np.concatenate([planted[i][found] for i in range(len(factors))])
+        r = np.corrcoef(recovered, true)[0, 1]
+        assert r > 0.8, f"{subject}: r(W_oracle, planted surface tuning) = {r:.2f}"
+
+
 def test_surface_figures_and_pages_show_the_encoding_maps(smoke_run):
     import re
 
