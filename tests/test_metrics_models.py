@@ -10,6 +10,7 @@ import torch
 
 from facebrain.datasets.prepared import PreparedData, write_prepared
 from facebrain.dimension_labels import abs_correlation
+from facebrain.io import write_json
 from facebrain.latents import encode_images
 from facebrain.models.batches import TrainPool
 from facebrain.models.grouped import GVAE, dimension_kl, mlvae_group_posterior, shared_dimensions
@@ -17,6 +18,8 @@ from facebrain.models.pairs import sample_pairs
 from facebrain.models.registry import build_model
 from facebrain.models.svae import PAIR_EPS, pair_loss
 from facebrain.training import save_model
+from facebrain.traversals import plot_forced_traversals
+from conftest import image_grid, shown_image
 
 
 @pytest.fixture(scope="module")
@@ -125,6 +128,20 @@ def test_pair_kinds_train_encode_and_reload(name, grid_pool, tmp_path):
     assert mu.shape == (6, model.latent_dim)
     np.testing.assert_allclose(mu, expected.numpy(), rtol=1e-5, atol=1e-5)
     assert model.decode(torch.from_numpy(mu)).shape == (6, 1, 64, 64)
+
+
+def test_forced_traversal_figure_has_one_row_per_factor(grid_pool, tmp_path):
+    torch.manual_seed(0)
+    model = build_model(SPECS["svae"], in_channels=1, name="svae").eval()
+    save_model(model, tmp_path / "model.pt", "svae", SPECS["svae"])
+    mutual_info = np.arange(15, dtype=float).reshape(5, 3) / 20  # (latent dims, factors)
+    write_json(tmp_path / "details.json", {"factor_names": ["a", "b", "c"], "mig": {"mutual_info": mutual_info, "entropy": [1.0, 2.0, 4.0]}})
+    fig = plot_forced_traversals(tmp_path / "model.pt", grid_pool.data.path, tmp_path / "details.json", tmp_path / "fig.png", model_name="svae",
+                                 dataset="grid", steps=3)
+    grid = image_grid(fig)
+    assert [len(row) for row in grid] == [4, 4, 4]  # a row per factor: the input and 3 values
+    assert [row[0].get_ylabel() for row in grid] == [f"z{d}: {name}\nMI/H={mutual_info[d, d] / h:.2f}" for d, name, h in zip(range(3), "abc", (1, 2, 4))]
+    np.testing.assert_allclose(shown_image(grid[0][0]), grid_pool.images[0, ..., 0] / 255.0)  # no test split: the first image
 
 
 def test_explicit_latents_put_the_factor_dims_last(grid_pool):

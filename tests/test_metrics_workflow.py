@@ -11,8 +11,8 @@ import pytest
 from conftest import assert_same_picture, image_grid, smoke_config
 from facebrain import paths
 from facebrain.datasets.prepared import PreparedData
-from facebrain.metrics.evaluate import forced_traversals
 from facebrain.probes.semantic import semantic_directions
+from facebrain.traversals import plot_forced_traversals
 
 pytestmark = pytest.mark.workflow
 
@@ -50,9 +50,9 @@ def test_svae_traversal_figure_has_one_row_per_factor(smoke_run, tmp_path):
     with PreparedData(smoke_run / paths.path("prepared", dataset="dsprites")) as prepared:
         factor_names = list(prepared.factor_names)
     redrawn = tmp_path / "svae_traversals.png"
-    fig = forced_traversals(smoke_run / paths.path("model", model=model, dataset="dsprites"), smoke_run / paths.path("prepared", dataset="dsprites"),
-                            smoke_run / paths.path("metric_details", model=model, dataset="dsprites"), redrawn, model_name=model, dataset="dsprites",
-                            steps=SMOKE["metrics"]["traversal_steps"])
+    fig = plot_forced_traversals(smoke_run / paths.path("model", model=model, dataset="dsprites"), smoke_run / paths.path("prepared", dataset="dsprites"),
+                                 smoke_run / paths.path("metric_details", model=model, dataset="dsprites"), redrawn, model_name=model, dataset="dsprites",
+                                 steps=SMOKE["metrics"]["traversal_steps"])
     assert_same_picture(smoke_run / paths.path("svae_traversals_figure"), redrawn)
     grid = image_grid(fig)
     assert [row[0].get_ylabel().split("\n")[0] for row in grid] == [f"z{d}: {name}" for d, name in enumerate(factor_names)]

@@ -15,9 +15,12 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pandas as pd
+from scipy.optimize import linear_sum_assignment
 
+from facebrain.datasets.prepared import PreparedData
 from facebrain.errors import DataError
 from facebrain.io import write_table
 
@@ -61,18 +64,12 @@ def matched_correlation(corr: np.ndarray) -> float:
     -------
     float in [0, 1], averaged over the min(K, F) matched factors.
     """
-    from scipy.optimize import linear_sum_assignment
-
     rows, cols = linear_sum_assignment(-corr)
     return float(corr[rows, cols].mean())
 
 
 def _held_out(latents: str | Path, data: str | Path):
     """(mu, factors, factor_names) of the held-out images, with ids checked against the dataset."""
-    import h5py
-
-    from facebrain.datasets.prepared import PreparedData
-
     try:
         with h5py.File(latents, "r") as f:
             mu = f["mu"][:]

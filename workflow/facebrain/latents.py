@@ -26,7 +26,9 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from facebrain.datasets.prepared import PreparedData, image_tensor
 from facebrain.device import resolve_device
+from facebrain.dimension_labels import label_dimensions
 from facebrain.errors import DataError
 from facebrain.io import write_h5
 from facebrain.models.registry import LatentModel, model_class
@@ -112,7 +114,7 @@ def encode_images(
     mus, logvars = [], []
     with torch.no_grad():
         for start in range(0, len(images), batch_size):
-            x = torch.from_numpy(images[start : start + batch_size]).to(dev).permute(0, 3, 1, 2).float().div_(255.0)
+            x = image_tensor(images[start : start + batch_size], dev)
             try:
                 mu, logvar = model.encode(x, ids=ids[start : start + batch_size])
             except ValueError as err:
@@ -173,8 +175,6 @@ def write_latents(
     labels_out : optional ``{dataset}_dimension_labels.tsv``, written from the new latents by
         :func:`facebrain.dimension_labels.label_dimensions`.
     """
-    from facebrain.datasets.prepared import PreparedData
-
     loaded = load_model(model, device)
     with PreparedData(data) as prepared:
         mus, logvars = [], []
@@ -190,7 +190,6 @@ def write_latents(
     write_h5(out, {"mu": mu, "logvar": logvar, "ids": np.asarray(ids, dtype=object)}, attrs=attrs)
     log.info("wrote %s: %d images x %d latents", out, *mu.shape)
     if labels_out is not None:
-        from facebrain.dimension_labels import label_dimensions
 
         try:
             label_dimensions(out, data, labels_out)

@@ -35,11 +35,13 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
+from facebrain.datasets.prepared import PreparedData, image_tensor
 from facebrain.device import resolve_device
 from facebrain.errors import DataError
 from facebrain.io import write_json, write_table, write_torch
 from facebrain.models.batches import SAMPLERS, TrainPool
 from facebrain.models.registry import LatentModel, build_model, resolve_spec
+from facebrain.models.vae import gaussian_total_correlation
 from facebrain.provenance import config_hash, file_sha256
 from facebrain.seeding import seed_everything
 
@@ -121,7 +123,6 @@ def save_model(model: LatentModel, path: str | Path, name: str, spec: Mapping[st
     write_torch(path, payload)
 
 
-
 def evaluate_model(model: LatentModel, data, indices: np.ndarray, device: torch.device) -> dict[str, float]:
     """Average the model's per-image test losses (``model.evaluate``) over ``indices``.
 
@@ -132,14 +133,12 @@ def evaluate_model(model: LatentModel, data, indices: np.ndarray, device: torch.
     images' posterior means (:func:`facebrain.models.vae.gaussian_total_correlation`), ~0 for
     independent codes whatever the posterior width.
     """
-    from facebrain.models.vae import gaussian_total_correlation
-
     model.eval()
     sums: dict[str, float] = {}
     means = []
     for start in range(0, len(indices), EVAL_BATCH):
         chunk = indices[start : start + EVAL_BATCH]
-        x = torch.from_numpy(data.images(chunk)).to(device).permute(0, 3, 1, 2).float().div_(255.0)
+        x = image_tensor(data.images(chunk), device)
         ids = [str(i) for i in data.ids[chunk]]
         with torch.no_grad():
             losses = model.evaluate(x, ids=ids)
@@ -185,8 +184,6 @@ def train_model(
     -------
     the trained model (on ``device``, eval mode).
     """
-    from facebrain.datasets.prepared import PreparedData
-
     try:
         resolved = resolve_spec(spec, name)  # a bad spec fails before any data is read
     except ValueError as err:

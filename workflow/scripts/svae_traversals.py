@@ -1,9 +1,9 @@
-from facebrain.metrics.evaluate import forced_traversals
 from facebrain.pipeline import run_step
+from facebrain.traversals import plot_forced_traversals
 
 run_step(
     snakemake,
-    forced_traversals,
+    plot_forced_traversals,
     model=snakemake.input.model,
     data=snakemake.input.data,
     details=snakemake.input.details,

@@ -19,12 +19,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from facebrain.errors import DataError
 from facebrain.io import atomic_path, h5_attr_value
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +234,23 @@ class PreparedData:
         return f"PreparedData({str(self.path)!r}, n={self.n}, channels={self.channels}, factors={self.factor_names})"
 
 
+def image_tensor(images: np.ndarray, device) -> torch.Tensor:
+    """Images as the models take them.
+
+    Parameters
+    ----------
+    images : uint8 (n, 64, 64, C), as :meth:`PreparedData.images` returns them.
+    device : torch device the tensor goes to.
+
+    Returns
+    -------
+    torch.FloatTensor (n, C, 64, 64), values in [0, 1].
+    """
+    import torch  # heavy: only the model stages pay for it
+
+    return torch.from_numpy(np.ascontiguousarray(images)).to(device).permute(0, 3, 1, 2).float().div_(255.0)
+
+
 def iterate_batches(
     data: PreparedData,
     indices: Sequence[int] | np.ndarray,
@@ -260,8 +280,6 @@ def iterate_batches(
     torch.FloatTensor
         (batch_size, C, 64, 64), values in [0, 1], on ``device``.
     """
-    import torch
-
     from facebrain.device import resolve_device
 
     indices = np.asarray(indices, dtype=np.int64)
@@ -278,5 +296,4 @@ def iterate_batches(
             order = np.concatenate([order, rng.permutation(indices.size)])
         take, order = order[:batch_size], order[batch_size:]
         batch = cached[take] if cached is not None else data.images(indices[take])
-        tensor = torch.from_numpy(np.ascontiguousarray(batch)).to(device)
-        yield tensor.permute(0, 3, 1, 2).float().div_(255.0)
+        yield image_tensor(batch, device)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+from sklearn.linear_model import LogisticRegression
 
 from facebrain.metrics.utils import RepresentationFunction, normalize, representation
 
@@ -32,8 +33,6 @@ def compute_beta_vae(ground_truth_data, representation_function: RepresentationF
     -------
     dict with ``train_accuracy`` and ``eval_accuracy`` (fractions; chance is 1/F).
     """
-    from sklearn.linear_model import LogisticRegression
-
     x_train, y_train = _points(ground_truth_data, representation_function, random_state, batch_size, num_train)
     x_eval, y_eval = _points(ground_truth_data, representation_function, random_state, batch_size, num_eval)
     x_train, x_eval = normalize(x_train, x_eval)  # standardised features: lbfgs converges in few iterations

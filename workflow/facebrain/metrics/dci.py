@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+from sklearn.ensemble import GradientBoostingClassifier
 
 from facebrain.metrics.utils import RepresentationFunction, generate_disjoint_factor_codes
 
@@ -55,7 +56,6 @@ def compute_dci(ground_truth_data, representation_function: RepresentationFuncti
 
 
 def _importance_matrix(x_train, y_train, x_test, y_test, random_state, n_estimators) -> tuple[np.ndarray, float, float]:
-    from sklearn.ensemble import GradientBoostingClassifier
 
     importance = np.zeros((x_train.shape[1], y_train.shape[1]))
     train_acc, test_acc = [], []

@@ -14,21 +14,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from facebrain.errors import DataError
 from facebrain.io import read_json, write_json, write_table
+from facebrain.latents import encode_images
 from facebrain.metrics.beta_vae import compute_beta_vae
 from facebrain.metrics.dci import compute_dci
 from facebrain.metrics.factor_vae import compute_factor_vae
 from facebrain.metrics.ground_truth import load_ground_truth
 from facebrain.metrics.mig import compute_mig
 from facebrain.metrics.sap import compute_sap, compute_sap_quadratic
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +37,6 @@ TABLE_COLUMNS = {"z-diff": "z_diff", "z-min": "z_min", "DCI": "dci", "MIG": "mig
 
 def representation_function(model_path: str | Path, device: str = "auto"):
     """The posterior mean of a trained model as a representation function (uint8 (n, 64, 64, C) -> float (n, K))."""
-    from facebrain.latents import encode_images
-
     def encode(observations: np.ndarray) -> np.ndarray:
         return encode_images(model_path, observations, ids=[""] * len(observations), device=device)[0]
 
@@ -110,8 +107,6 @@ def disentanglement_table(rows: Mapping[str, Sequence[str | Path]], out: str | P
         column per metric of :data:`TABLE_COLUMNS`, and ``<column> mean`` /
         ``<column> sd`` numeric columns (sd with ddof 1; blank for one seed).
     """
-    import pandas as pd
-
     table = []
     for label, paths in rows.items():
         records = [read_json(p) for p in paths]
@@ -144,8 +139,6 @@ def forced_dimension_table(details: Sequence[str | Path], out: str | Path) -> No
     details : ``results/metrics/{svae model}/{dataset}_details.json`` of each seed.
     out : CSV with ``factor, forced_dim, forced_mig, forced_mig_sd, mig, forced_is_best, seeds``.
     """
-    import pandas as pd
-
     per_seed = []
     for path in details:
         record = read_json(path)
@@ -163,60 +156,3 @@ def forced_dimension_table(details: Sequence[str | Path], out: str | Path) -> No
         forced_mig=("forced_mig", "mean"), forced_mig_sd=("forced_mig", "std"), mig=("mig", "mean"), forced_is_best=("forced_is_best", "mean"), seeds=("mig", "size")
     ).reset_index()
     write_table(out, summary)
-
-
-def forced_traversals(model: str | Path, data: str | Path, details: str | Path, out: str | Path, *, model_name: str, dataset: str, steps: int = 7,
-                      span: float = 2.5) -> Figure:
-    """SVAE traversals (Romeo Fig. 7): one row per forced dimension, labelled by its factor.
-
-    Parameters
-    ----------
-    model : the SVAE's ``model.pt``.
-    data : the prepared data set (the input is its first test image).
-    details : the model's metrics details (row labels carry each forced dimension's MIG with its factor).
-    out : PNG path.
-    model_name, dataset : the model's name and its dataset (the title).
-    steps : columns, evenly spaced over [-span, span] prior standard deviations around the input's code.
-    span : half-width of the traversal (prior s.d.).
-
-    Returns
-    -------
-    Figure
-        The figure written (closed): one row of ``steps + 1`` image axes per factor.
-    """
-    from facebrain.plotting import pyplot, save_figure
-
-    plt = pyplot()
-
-    from facebrain.datasets.prepared import PreparedData
-    from facebrain.latents import decode_latents, encode_images
-    from facebrain.traversals import traversal_codes
-
-    record = read_json(details)
-    names = record["factor_names"]
-    mi, entropy = np.asarray(record["mig"]["mutual_info"]), np.asarray(record["mig"]["entropy"])
-    with PreparedData(data) as prepared:
-        held = prepared.indices(2)
-        rows = held[:1] if len(held) else np.arange(1)
-        image = prepared.images(rows)
-        ids = [str(prepared.ids[rows[0]])]
-    mu, _ = encode_images(model, image, ids, device="cpu")
-    k = mu.shape[1]
-    dims = np.arange(len(names))
-    values = np.linspace(-span, span, steps)
-    decoded = decode_latents(model, traversal_codes(mu[0], dims, values, np.zeros(k), np.ones(k)), device="cpu")
-    grey = image.shape[-1] == 1
-    fig, axes = plt.subplots(len(dims), steps + 1, figsize=(1.1 * (steps + 1) + 2.0, 1.1 * len(dims) + 1.0), squeeze=False)
-    for r, d in enumerate(dims):
-        for c, img in enumerate([image[0].astype(np.float32) / 255.0] + [decoded[r * steps + s] for s in range(steps)]):
-            ax = axes[r, c]
-            ax.imshow(img[..., 0] if grey else img, cmap="gray" if grey else None, vmin=0, vmax=1)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if r == 0:
-                ax.set_title("input" if c == 0 else f"{values[c - 1]:+.1f}", fontsize=8)
-        axes[r, 0].set_ylabel(f"z{d}: {names[d]}\nMI/H={mi[d, r] / entropy[r]:.2f}", fontsize=8, rotation=0, ha="right", va="center")
-    fig.suptitle(f"SVAE forced dimensions: {model_name} on {dataset}", fontsize=10)
-    fig.supxlabel("value of the forced dimension (prior s.d.)", fontsize=8)
-    fig.tight_layout()
-    return save_figure(fig, out, dpi=100)

@@ -31,6 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
+from facebrain.datasets.dsprites import DSprites as DSpritesReader
+from facebrain.datasets.prepared import PreparedData
 from facebrain.datasets.synthfaces import BINARY_FACTORS, FACTOR_NAMES, render_faces
 from facebrain.errors import DataError
 
@@ -126,7 +128,6 @@ class DSprites(GroundTruthData):
     """
 
     def __init__(self, npz_path: str | Path):
-        from facebrain.datasets.dsprites import DSprites as DSpritesReader
 
         self.path = Path(npz_path)
         self.reader = DSpritesReader(self.path)
@@ -273,7 +274,6 @@ def load_ground_truth(source: str, path: str | Path, levels: int = 5, max_images
     if source == "render":
         return SynthFaces(levels=levels)
     if source == "prepared":
-        from facebrain.datasets.prepared import PreparedData
 
         with PreparedData(path) as data:
             rows = np.flatnonzero(np.asarray(data.split) != 0)

@@ -22,6 +22,8 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+from sklearn.metrics import balanced_accuracy_score
+from sklearn.svm import LinearSVC
 
 from facebrain.metrics.utils import RepresentationFunction, generate_disjoint_factor_codes, normalize
 
@@ -65,8 +67,6 @@ def sap_score_matrix(codes_train: np.ndarray, factors_train: np.ndarray, codes_t
     the scalar code ``codes_train[:, j]``. Continuous factors: cov(z_j, y_k)^2 / (var z_j var y_k)
     on the training codes (0 for a constant dimension).
     """
-    from sklearn.svm import LinearSVC
-
     scores = np.zeros((codes_train.shape[1], factors_train.shape[1]))
     for j in range(codes_train.shape[1]):
         for k in range(factors_train.shape[1]):
@@ -119,9 +119,6 @@ def compute_sap_quadratic(ground_truth_data, representation_function: Representa
 
 def _predictability(z_train, y_train, z_test, y_test, svm_c) -> float:
     """Balanced test accuracy of a linear SVM on (z, z^2) rescaled to chance 0, perfect 1."""
-    from sklearn.metrics import balanced_accuracy_score
-    from sklearn.svm import LinearSVC
-
     classes = np.unique(y_train)
     if len(classes) < 2:
         return 0.0

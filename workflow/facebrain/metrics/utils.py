@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from sklearn.metrics import mutual_info_score
 
 RepresentationFunction = Callable[[np.ndarray], np.ndarray]
 
@@ -95,15 +96,11 @@ def discrete_mutual_info(codes: np.ndarray, factors: np.ndarray) -> np.ndarray:
     -------
     float64 (K, F).
     """
-    from sklearn.metrics import mutual_info_score
-
     return np.array([[mutual_info_score(factors[:, f], codes[:, k]) for f in range(factors.shape[1])] for k in range(codes.shape[1])])
 
 
 def discrete_entropy(factors: np.ndarray) -> np.ndarray:
     """Entropy (nats) of each discrete column of ``factors`` (n, F); float64 (F,)."""
-    from sklearn.metrics import mutual_info_score
-
     return np.array([mutual_info_score(factors[:, f], factors[:, f]) for f in range(factors.shape[1])])
 
 

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from facebrain.datasets.prepared import image_tensor
+
 
 @dataclass
 class TrainPool:
@@ -47,8 +49,7 @@ class TrainPool:
 
     def batch(self, rows: np.ndarray) -> torch.Tensor:
         """Images at positions ``rows`` of the pool as float (B, C, 64, 64) in [0, 1] on the device."""
-        tensor = torch.from_numpy(np.ascontiguousarray(self.images[rows])).to(self.device)
-        return tensor.permute(0, 3, 1, 2).float().div_(255.0)
+        return image_tensor(self.images[rows], self.device)
 
 
 SAMPLERS: dict[str, Callable[[TrainPool, int, np.random.Generator], Any]] = {}

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from facebrain.datasets.prepared import image_tensor
 from facebrain.datasets.synthfaces import BINARY_FACTORS, FACTOR_NAMES, render_faces
 from facebrain.models.batches import TrainPool, register_sampler
 
@@ -135,7 +136,7 @@ def sample_pairs(pool: TrainPool, batch_size: int, rng: np.random.Generator) -> 
         v2 = v1.copy()
         for i, d in enumerate(changed):
             v2[i, d] = 1.0 - v1[i, d] if names[d] in BINARY_FACTORS else rng.uniform(-1.0, 1.0)
-        x1, x2 = (torch.from_numpy(render_faces(v)).to(pool.device).permute(0, 3, 1, 2).float().div_(255.0) for v in (v1, v2))
+        x1, x2 = (image_tensor(render_faces(v), pool.device) for v in (v1, v2))
     else:
         raise ValueError(f"the training images of {pool.data} contain no pairs that differ in one factor, and no renderer is known for factors {list(names)}")
     y1, y2, changed_t = _to_device([((v1 - mean) / sd).astype(np.float32), ((v2 - mean) / sd).astype(np.float32), changed.astype(np.int64)], pool.device)

@@ -28,10 +28,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
+from sklearn.datasets import load_digits
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.model_selection import cross_val_score
 
+from facebrain.device import resolve_device
+from facebrain.io import write_table
+from facebrain.metrics.utils import normalize
 from facebrain.models.pairs import PairBatch
+from facebrain.models.registry import build_model
+from facebrain.seeding import seed_everything
 from facebrain.training import optimise
 
 logger = logging.getLogger(__name__)
@@ -87,7 +96,6 @@ class DigitsTask:
     """
 
     def __init__(self, variant: str, random_state: np.random.Generator, bias: float = 0.9, test_fraction: float = 0.3, device: torch.device | str = "cpu"):
-        from sklearn.datasets import load_digits
 
         if variant not in VARIANTS:
             raise ValueError(f"unknown digits variant '{variant}'; expected one of {VARIANTS}")
@@ -143,11 +151,6 @@ def content_code(model, images: torch.Tensor, batch_size: int = 256) -> np.ndarr
 
 def probe_scores(train_codes: np.ndarray, train_labels: np.ndarray, test_codes: np.ndarray, test_labels: np.ndarray, test_style: np.ndarray) -> dict[str, float]:
     """Class accuracy of a logistic-regression probe and the style R^2 of a linear regression, on the test codes."""
-    from sklearn.linear_model import LinearRegression, LogisticRegression
-    from sklearn.model_selection import cross_val_score
-
-    from facebrain.metrics.utils import normalize
-
     train_codes, test_codes = normalize(train_codes, test_codes)
     probe = LogisticRegression(max_iter=5000).fit(train_codes, train_labels)
     style_r2 = cross_val_score(LinearRegression(), test_codes, test_style, cv=5, scoring="r2").mean()
@@ -170,13 +173,6 @@ def linear_probe_table(models: Mapping[str, Mapping[str, Any]], out: str | Path,
     bias : colour variant: probability of the class hue in training.
     device : torch device name ('auto', 'cpu', 'cuda', ...).
     """
-    import pandas as pd
-
-    from facebrain.device import resolve_device
-    from facebrain.io import write_table
-    from facebrain.models.registry import build_model
-    from facebrain.seeding import seed_everything
-
     dev = resolve_device(device)
     rows = []
     for v, variant in enumerate(variants):

@@ -15,9 +15,16 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
+import h5py
 import numpy as np
+import pandas as pd
+from scipy.cluster.hierarchy import dendrogram, linkage
+from scipy.spatial.distance import squareform
 
+from facebrain.datasets.prepared import PreparedData
 from facebrain.errors import DataError
+from facebrain.io import write_table
+from facebrain.plotting import pyplot, save_figure
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +80,6 @@ def cosine_distance(directions: np.ndarray) -> np.ndarray:
 
 def _latents_and_factors(latents_path: Path, data) -> tuple[np.ndarray, np.ndarray]:
     """The held-out rows of a latents file, aligned by id with the prepared factors."""
-    import h5py
-
     try:
         with h5py.File(latents_path, "r") as f:
             mu = f["mu"][()]
@@ -111,15 +116,7 @@ def semantic_directions(latents: Mapping[str, str | Path], data_path: str | Path
     Figure
         The dendrogram figure written (closed): one axes per model.
     """
-    from facebrain.plotting import pyplot, save_figure
-
     plt = pyplot()
-    import pandas as pd
-    from scipy.cluster.hierarchy import dendrogram, linkage
-    from scipy.spatial.distance import squareform
-
-    from facebrain.datasets.prepared import PreparedData
-    from facebrain.io import write_table
 
     data = PreparedData(data_path)
     names = list(data.factor_names)
