@@ -41,7 +41,7 @@ class PCA(LatentModel):
         return {**super().init_config(), "max_fit_images": self.max_fit_images}
 
     def fit(self, pool, rng) -> None:
-        from sklearn.decomposition import PCA as SkPCA
+        from sklearn.decomposition import PCA as SkPCA  # lazy: every model job imports the kinds, only a pca fit needs sklearn
 
         n = len(pool.indices)
         rows = np.sort(rng.choice(n, size=min(n, self.max_fit_images), replace=False))
