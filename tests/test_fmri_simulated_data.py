@@ -12,6 +12,7 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
 from facebrain.errors import DataError
 from facebrain.fmri import design, phantom

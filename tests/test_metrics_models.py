@@ -180,7 +180,14 @@ def test_vaegan_steps_all_three_networks(grid_pool):
 
 
 def test_svae_forced_dimensions_recover_their_factors(grid_pool):
-    """Trained on exact pairs, each forced dimension tracks its own factor and no other dimension does better."""
+    """Trained on exact pairs, each forced dimension tracks its own factor best, and a pair's change
+    lies in the forced dimension of the factor that changed.
+
+    The pair loss constrains where a pair's change goes, not how much a free dimension varies, so
+    a free dimension may still correlate with a factor through a small change (seeds 0-3 at 100
+    steps: forced |r| 0.77-1.0, free up to 0.58); the share of the change is what the loss promises
+    (median 0.96-0.99 per factor over the same seeds).
+    """
     torch.manual_seed(0)
     model = build_model({"kind": "svae", "latent_dim": 5, "architecture": "all_k4"}, in_channels=1)
     optimizers = model.configure_optimizers(1e-3)
@@ -190,7 +197,11 @@ def test_svae_forced_dimensions_recover_their_factors(grid_pool):
     model.eval()
     with torch.no_grad():
         mu, _ = model.encode(grid_pool.batch(np.arange(len(grid_pool.indices))))
+        pairs = sample_pairs(grid_pool, 256, np.random.default_rng(1))
+        change = (model.encode(pairs.x1)[0] - model.encode(pairs.x2)[0]) ** 2  # (pairs, latent dims)
     corr = abs_correlation(mu.numpy(), np.asarray(grid_pool.factors))  # (latent dims, factors)
     assert corr.argmax(axis=0).tolist() == [0, 1, 2], np.round(corr, 2)
-    margin = np.diag(corr) - np.array([np.delete(corr[:, f], f).max() for f in range(3)])
-    assert margin.min() > 0.2, np.round(corr, 2)
+    assert np.diag(corr).min() > 0.7, np.round(corr, 2)
+    share = (change.gather(1, pairs.changed[:, None]).squeeze(1) / change.sum(dim=1)).numpy()
+    median_share = [np.median(share[pairs.changed.numpy() == f]) for f in range(3)]
+    assert min(median_share) > 0.9, np.round(median_share, 3)
