@@ -285,4 +285,6 @@ def test_users_command_verbatim_after_the_setup_step(slurm_cluster, tmp_path):
     submitted = [line for line in proc.stdout.splitlines() if "has been submitted with SLURM jobid" in line]
     assert len(submitted) == n_jobs, proc.stdout[-4000:]
     table = pd.read_csv(repo / "results/table1.csv")
-    assert set(table.model) == {"oracle", "random"} and len(table) == 4
+    models = table[table.kind == "model"]
+    assert set(models.model) == {"oracle", "random"} and len(models) == 2 * 2 * 2  # 2 subjects x 2 spaces
+    assert set(table[table.kind == "comparison"].model) == {"oracle - random"}
