@@ -24,7 +24,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 
 from facebrain.device import resolve_device  # noqa: E402
-from facebrain.models import build_model  # noqa: E402
+from facebrain.models.registry import build_model  # noqa: E402
 from facebrain.models.factorvae import permute_dims  # noqa: E402
 from facebrain.models.batches import TrainPool, sample_images  # noqa: E402
 

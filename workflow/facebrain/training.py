@@ -40,7 +40,8 @@ from facebrain.device import resolve_device
 from facebrain.errors import DataError
 from facebrain.io import write_json, write_table, write_torch
 from facebrain.models.batches import SAMPLERS, TrainPool
-from facebrain.models.registry import LatentModel, build_model, resolve_spec
+from facebrain.models.kinds import resolve_spec
+from facebrain.models.registry import LatentModel, build_model
 from facebrain.models.vae import gaussian_total_correlation
 from facebrain.provenance import config_hash, file_sha256
 from facebrain.seeding import seed_everything

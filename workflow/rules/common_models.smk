@@ -10,11 +10,9 @@
 import itertools
 import re
 
+from facebrain.models.kinds import kind
 
-ENCODE_ONLY_KINDS = ("oracle", "random")
-"""Kinds without a decoder (their classes set `decodable = False`; a unit test checks)."""
-FIT_KINDS = ("oracle", "pca", "random")
-"""Closed-form kinds (their classes set `trained_by = "fit"`; a unit test checks)."""
+
 TRAIN_SETTING_KEYS = ("steps", "batch_size", "lr", "checkpoint_every", "log_every", "eval_images")
 """The `train:` entries a training job of a gradient-trained kind depends on (its params)."""
 FIT_SETTING_KEYS = ("eval_images",)
@@ -56,14 +54,19 @@ def model_spec(name):
 
 
 def model_is_decodable(name):
-    """Whether model ``name`` has a decoder (not oracle/random)."""
-    return model_spec(name)["kind"] not in ENCODE_ONLY_KINDS
+    """Whether model ``name`` has a decoder (its kind's `decodable`, facebrain.models.kinds)."""
+    return kind(model_spec(name)["kind"]).decodable
+
+
+def model_is_fitted(name):
+    """Whether model ``name`` is fitted in closed form (its kind's `trained_by` is "fit")."""
+    return kind(model_spec(name)["kind"]).trained_by == "fit"
 
 
 def train_settings(wildcards):
     """params of the training rule: the `train:` entries the job of {model} depends on
     (a closed-form fit ignores steps, lr, ..., so changing them does not refit it)."""
-    keys = FIT_SETTING_KEYS if model_spec(wildcards.model)["kind"] in FIT_KINDS else TRAIN_SETTING_KEYS
+    keys = FIT_SETTING_KEYS if model_is_fitted(wildcards.model) else TRAIN_SETTING_KEYS
     return {k: config["train"][k] for k in keys}
 
 
@@ -86,8 +89,8 @@ def grid_pairs():
 
 
 def hparam_pairs():
-    """Rows of hparam_search.csv: the grid's models, or without a grid the trained decodable models."""
-    return grid_pairs() or [(m, d) for m, d in trained_pairs() if model_is_decodable(m) and model_spec(m)["kind"] != "pca"]
+    """Rows of hparam_search.csv: the grid's models, or without a grid the gradient-trained models."""
+    return grid_pairs() or [(m, d) for m, d in trained_pairs() if not model_is_fitted(m)]
 
 
 def pair_files(name, pairs):

@@ -1,5 +1,11 @@
 """Generative models and baselines, all behind one registry (:mod:`.registry`).
 
+Importing this package imports no torch (the workflow reads :mod:`.kinds` while
+building the DAG); :func:`.registry.model_class` and :func:`.registry.build_model`
+import the kinds' modules (:data:`.registry.BUILTIN_KIND_MODULES`) on first use.
+
+- :mod:`.kinds`          what each kind is, declared once (hyper-parameters, training, decoder); torch-free
+
 - :mod:`.architectures`  the shared encoder/decoder networks (Soulos & Isik A.1; disentanglement_lib's conv)
 - :mod:`.vae`            VAE and beta-VAE (kinds ``vae``, ``betavae``)
 - :mod:`.factorvae`      FactorVAE (``factorvae``)
@@ -11,10 +17,3 @@
 - :mod:`.vaegan`         VAE-GAN (``vaegan``; metrics stage)
 - :mod:`.batches`        the training pool and the batch samplers (``images``); :mod:`.pairs` the ``pairs`` sampler
 """
-
-from facebrain.models import btcvae, controls, dipvae, factorvae, pca, vae  # noqa: F401  (register the kinds)
-from facebrain.models import explicit, grouped, svae, vaegan  # noqa: F401  (metrics stage's kinds)
-from facebrain.models import pairs  # noqa: F401  (registers the "pairs" batch sampler of those kinds)
-from facebrain.models.registry import MODEL_KINDS, LatentModel, build_model, register_model, resolve_spec
-
-__all__ = ["MODEL_KINDS", "LatentModel", "build_model", "register_model", "resolve_spec"]

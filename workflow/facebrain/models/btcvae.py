@@ -10,9 +10,6 @@ from facebrain.models.vae import BetaVAE, total_correlation
 @register_model("btcvae")
 class BetaTCVAE(BetaVAE):
     """beta-TCVAE; ``beta`` weighs the total-correlation term of the KL decomposition."""
-
-    hyperparameters = {**BetaVAE.hyperparameters, "beta": 6.0}
-
     def objective(self, terms):
         tc = total_correlation(terms["z"], terms["mu"], terms["logvar"])
         loss = terms["reconstruction"] + terms["kl"] + (self.beta - 1.0) * tc

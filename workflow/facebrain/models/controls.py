@@ -23,20 +23,16 @@ from facebrain.models.registry import DETERMINISTIC_LOGVAR, LatentModel, registe
 class Oracle(LatentModel):
     """True factors by image id; ``latent_dim`` is the number of factors."""
 
-    hyperparameters: dict = {}
-    trained_by = "fit"
-    decodable = False
-    needs_ids = True
-
     def __init__(self, in_channels: int, latent_dim: int = 0, ids=(), factor_names=()):
-        super().__init__(in_channels, latent_dim)
+        super().__init__(in_channels)
+        self.latent_dim = int(latent_dim)  # fitted: the number of factors
         self.ids = [str(i) for i in ids]
         self.factor_names = [str(f) for f in factor_names]
         self.register_buffer("factors", torch.zeros(len(self.ids), latent_dim))
         self._rows = {image_id: row for row, image_id in enumerate(self.ids)}
 
     def init_config(self) -> dict:
-        return {**super().init_config(), "ids": self.ids, "factor_names": self.factor_names}
+        return {**super().init_config(), "latent_dim": self.latent_dim, "ids": self.ids, "factor_names": self.factor_names}
 
     def fit(self, pool, rng) -> None:
         data = pool.data
@@ -65,13 +61,9 @@ class Oracle(LatentModel):
 class RandomProjection(LatentModel):
     """z = P (x - 0.5) / sqrt(D): P a fixed (K, D) standard-normal matrix drawn from the model's seed."""
 
-    hyperparameters = {"latent_dim": 24}
-    trained_by = "fit"
-    decodable = False
-
-    def __init__(self, in_channels: int, latent_dim: int = 24):
-        super().__init__(in_channels, latent_dim)
-        self.register_buffer("projection", torch.zeros(latent_dim, in_channels * 64 * 64))
+    def __init__(self, in_channels: int, **hyperparameters):
+        super().__init__(in_channels, **hyperparameters)
+        self.register_buffer("projection", torch.zeros(self.latent_dim, in_channels * 64 * 64))
 
     def fit(self, pool, rng) -> None:
         pixels = self.projection.shape[1]

@@ -18,16 +18,6 @@ def covariance(x: torch.Tensor) -> torch.Tensor:
 class _DIPVAE(GaussianVAE):
     """Shared DIP-VAE: ``lambda_od * sum(offdiag(C)^2) + lambda_d * sum((diag(C) - 1)^2)``."""
 
-    hyperparameters = {**GaussianVAE.hyperparameters, "lambda_od": 10.0, "lambda_d": 100.0}
-
-    def __init__(self, in_channels: int, latent_dim: int = 10, architecture: str = "a1", lambda_od: float = 10.0, lambda_d: float = 100.0):
-        super().__init__(in_channels, latent_dim, architecture)
-        self.lambda_od = float(lambda_od)
-        self.lambda_d = float(lambda_d)
-
-    def init_config(self) -> dict:
-        return {**super().init_config(), "lambda_od": self.lambda_od, "lambda_d": self.lambda_d}
-
     def regularised_covariance(self, terms) -> torch.Tensor:
         """The covariance the penalty acts on (K, K)."""
         raise NotImplementedError
@@ -53,7 +43,6 @@ class DIPVAEI(_DIPVAE):
 class DIPVAEII(_DIPVAE):
     """DIP-VAE-II: penalises Cov[z] = Cov[mu(x)] + E[diag(exp(logvar))]."""
 
-    hyperparameters = {**GaussianVAE.hyperparameters, "lambda_od": 10.0, "lambda_d": 10.0}
 
     def regularised_covariance(self, terms):
         return covariance(terms["mu"]) + torch.diag(torch.exp(terms["logvar"]).mean(dim=0))

@@ -41,24 +41,19 @@ ADVERSARY_HIDDEN = 256
 class ExplicitVAE(GaussianVAE):
     """VAE with explicit factor dims, similarity, forward-cycle and adversarial losses (see module docstring)."""
 
-    hyperparameters = {**GaussianVAE.hyperparameters, "factors": "", "beta": 1.0, "supervision": 1.0, "similarity": 0.0, "cycle": 0.0, "adversary": 0.0}
-    batch_kind = "pairs"
-
-    def __init__(self, in_channels: int, latent_dim: int = 10, architecture: str = "a1", factors: str = "", beta: float = 1.0,
-                 supervision: float = 1.0, similarity: float = 0.0, cycle: float = 0.0, adversary: float = 0.0):
-        names = [n.strip() for n in factors.split(",") if n.strip()]
+    def __init__(self, in_channels: int, **hyperparameters):
+        names = [n.strip() for n in str(hyperparameters.get("factors", "")).split(",") if n.strip()]
         if not names:
             raise ValueError("explicit: 'factors' must name at least one factor (comma-separated)")
-        super().__init__(in_channels, latent_dim + len(names), architecture)
-        self.content_dim = int(latent_dim)
-        self.factors = ",".join(names)
-        self.beta, self.supervision = float(beta), float(supervision)
-        self.similarity, self.cycle, self.adversary = float(similarity), float(cycle), float(adversary)
-        self.predictor = nn.Sequential(nn.Linear(latent_dim, ADVERSARY_HIDDEN), nn.ReLU(), nn.Linear(ADVERSARY_HIDDEN, len(names)))
+        content_dim = int(hyperparameters.get("latent_dim", self.hyperparameters["latent_dim"]))
+        # K (self.latent_dim, what encode returns) is the content code plus one dimension per factor
+        super().__init__(in_channels, **{**hyperparameters, "factors": ",".join(names), "latent_dim": content_dim + len(names)})
+        self.content_dim = content_dim
+        self.predictor = nn.Sequential(nn.Linear(content_dim, ADVERSARY_HIDDEN), nn.ReLU(), nn.Linear(ADVERSARY_HIDDEN, len(names)))
 
     def init_config(self) -> dict:
-        return {**super().init_config(), "latent_dim": self.content_dim, "factors": self.factors, "beta": self.beta,
-                "supervision": self.supervision, "similarity": self.similarity, "cycle": self.cycle, "adversary": self.adversary}
+        """The spec's ``latent_dim`` is the content code's width (K minus the factors)."""
+        return {**super().init_config(), "latent_dim": self.content_dim}
 
     def _split(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(mu_z, logvar_z, y_hat) of images x."""

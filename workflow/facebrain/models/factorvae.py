@@ -46,15 +46,9 @@ class FactorVAE(GaussianVAE):
     discriminator; the discriminator has its own Adam (lr 1e-4, betas (0.5, 0.9)) and is
     trained on the same batch's codes against their dimension-wise permutation."""
 
-    hyperparameters = {**GaussianVAE.hyperparameters, "gamma": 6.4}
-
-    def __init__(self, in_channels: int, latent_dim: int = 10, architecture: str = "a1", gamma: float = 6.4):
-        super().__init__(in_channels, latent_dim, architecture)
-        self.gamma = float(gamma)
-        self.discriminator = Discriminator(latent_dim)
-
-    def init_config(self) -> dict:
-        return {**super().init_config(), "gamma": self.gamma}
+    def __init__(self, in_channels: int, **hyperparameters):
+        super().__init__(in_channels, **hyperparameters)
+        self.discriminator = Discriminator(self.latent_dim)
 
     def configure_optimizers(self, lr: float):
         return {

@@ -45,19 +45,10 @@ def shared_dimensions(delta: torch.Tensor, adaptive: bool, num_changed: int) -> 
 class GroupVAE(GaussianVAE):
     """Shared training of GVAE and ML-VAE; subclasses define :meth:`aggregate`."""
 
-    hyperparameters = {**GaussianVAE.hyperparameters, "beta": 1.0, "adaptive": True, "num_changed": 1}
-    batch_kind = "pairs"
-
-    def __init__(self, in_channels: int, latent_dim: int = 10, architecture: str = "a1", beta: float = 1.0, adaptive: bool = True, num_changed: int = 1):
-        super().__init__(in_channels, latent_dim, architecture)
-        if not 1 <= int(num_changed) < latent_dim:
-            raise ValueError(f"num_changed must be in [1, latent_dim), got {num_changed}")
-        self.beta = float(beta)
-        self.adaptive = bool(adaptive)
-        self.num_changed = int(num_changed)
-
-    def init_config(self) -> dict:
-        return {**super().init_config(), "beta": self.beta, "adaptive": self.adaptive, "num_changed": self.num_changed}
+    def __init__(self, in_channels: int, **hyperparameters):
+        super().__init__(in_channels, **hyperparameters)
+        if not 1 <= self.num_changed < self.latent_dim:
+            raise ValueError(f"num_changed must be in [1, latent_dim), got {self.num_changed}")
 
     @staticmethod
     def aggregate(mu1, logvar1, mu2, logvar2) -> tuple[torch.Tensor, torch.Tensor]:
@@ -115,17 +106,10 @@ def mlvae_group_posterior(mu1, logvar1, mu2, logvar2, group_variance: str = "dli
 class MLVAE(GroupVAE):
     """ML-VAE: the group posterior is the product of the two Gaussians (:func:`mlvae_group_posterior`)."""
 
-    hyperparameters = {**GroupVAE.hyperparameters, "group_variance": "dlib"}
-
-    def __init__(self, in_channels: int, latent_dim: int = 10, architecture: str = "a1", beta: float = 1.0, adaptive: bool = True,
-                 num_changed: int = 1, group_variance: str = "dlib"):
-        super().__init__(in_channels, latent_dim, architecture, beta, adaptive, num_changed)
-        if group_variance not in GROUP_VARIANCES:
-            raise ValueError(f"group_variance must be one of {GROUP_VARIANCES}, got {group_variance!r}")
-        self.group_variance = group_variance
-
-    def init_config(self) -> dict:
-        return {**super().init_config(), "group_variance": self.group_variance}
+    def __init__(self, in_channels: int, **hyperparameters):
+        super().__init__(in_channels, **hyperparameters)
+        if self.group_variance not in GROUP_VARIANCES:
+            raise ValueError(f"group_variance must be one of {GROUP_VARIANCES}, got {self.group_variance!r}")
 
     def aggregate(self, mu1, logvar1, mu2, logvar2):
         return mlvae_group_posterior(mu1, logvar1, mu2, logvar2, self.group_variance)

@@ -26,19 +26,12 @@ class PCA(LatentModel):
     Decoding is the inverse transform, clipped to [0, 1].
     """
 
-    hyperparameters = {"latent_dim": 24, "max_fit_images": 20000}
-    trained_by = "fit"
-
-    def __init__(self, in_channels: int, latent_dim: int = 24, max_fit_images: int = 20000):
-        super().__init__(in_channels, latent_dim)
-        self.max_fit_images = int(max_fit_images)
+    def __init__(self, in_channels: int, **hyperparameters):
+        super().__init__(in_channels, **hyperparameters)
         pixels = in_channels * 64 * 64
         self.register_buffer("mean", torch.zeros(pixels))
-        self.register_buffer("components", torch.zeros(latent_dim, pixels))
-        self.register_buffer("explained_variance", torch.zeros(latent_dim))
-
-    def init_config(self) -> dict:
-        return {**super().init_config(), "max_fit_images": self.max_fit_images}
+        self.register_buffer("components", torch.zeros(self.latent_dim, pixels))
+        self.register_buffer("explained_variance", torch.zeros(self.latent_dim))
 
     def fit(self, pool, rng) -> None:
         from sklearn.decomposition import PCA as SkPCA  # lazy: every model job imports the kinds, only a pca fit needs sklearn

@@ -4,18 +4,23 @@ Every model the pipeline trains, encodes with or decodes with is a
 :class:`LatentModel` subclass registered under its ``kind``::
 
     @register_model("betavae")
-    class BetaVAE(LatentModel):
-        hyperparameters = {"latent_dim": 10, "architecture": "a1", "beta": 4.0}
-        ...
+    class BetaVAE(GaussianVAE):
+        def objective(self, terms): ...   # uses self.beta
 
-``build_model(spec, in_channels)`` checks the spec's keys against the class's
-``hyperparameters`` (unknown keys and wrong types raise a ``ValueError`` that
+What a kind is (its hyper-parameters with defaults, ``trained_by``,
+``batch_kind``, ``decodable``, ``needs_ids``) is declared once, torch-free, in
+:data:`facebrain.models.kinds.KINDS`; ``register_model`` copies those facts
+onto the class. ``LatentModel.__init__(in_channels, **hyperparameters)`` fills
+the defaults and sets one attribute per hyper-parameter (``self.beta``), and
+``init_config`` returns them, so a class states none of them again.
+``build_model(spec, in_channels)`` checks the spec's keys against the kind's
+hyper-parameters (unknown keys and wrong types raise a ``ValueError`` that
 names them), fills the defaults and constructs the model.
 
 Extension point (new kinds such as SVAE, GVAE, ML-VAE, VAE-GAN plug in here)
 ---------------------------------------------------------------------------
-A kind declares how it is trained through class attributes and methods; the
-generic loop in :mod:`facebrain.training` does the rest (seeding, batches,
+A kind declares how it is trained through its :class:`~facebrain.models.kinds.Kind`
+and its methods; the generic loop in :mod:`facebrain.training` does the rest (seeding, batches,
 checkpoints with exact resume, progress, ``train_log.tsv``, evaluation):
 
 ``trained_by = "gradient"``
@@ -47,17 +52,17 @@ only) so that ``model.pt`` can be rebuilt with ``torch.load(weights_only=True)``
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
+from facebrain.models.kinds import KINDS, coerce_hyperparameter, resolve_spec
+
 MODEL_KINDS: dict[str, type[LatentModel]] = {}
 """kind -> model class; filled by :func:`register_model`."""
-
-SPEC_KEYS = ("kind", "seed")
-"""Spec keys every kind accepts besides its own ``hyperparameters``."""
 
 DETERMINISTIC_LOGVAR = float("-inf")
 """log-variance returned by deterministic encoders (PCA, oracle, random): variance 0."""
@@ -70,25 +75,31 @@ class LatentModel(nn.Module):
     ----------
     in_channels : int
         Image channels: 1 (dSprites) or 3 (faces).
-    latent_dim : int
-        Number of latent dimensions K.
+    **hyperparameters
+        The kind's hyper-parameters (:data:`facebrain.models.kinds.KINDS`);
+        missing ones take their default, each becomes an attribute
+        (``latent_dim``: the number of latent dimensions K).
     """
 
     kind: ClassVar[str] = ""
-    hyperparameters: ClassVar[dict[str, Any]] = {}
+    hyperparameters: ClassVar[Mapping[str, Any]] = {}
     trained_by: ClassVar[str] = "gradient"
     batch_kind: ClassVar[str] = "images"
     decodable: ClassVar[bool] = True
     needs_ids: ClassVar[bool] = False
 
-    def __init__(self, in_channels: int, latent_dim: int):
+    def __init__(self, in_channels: int, **hyperparameters: Any):
         super().__init__()
+        unknown = sorted(set(hyperparameters) - set(self.hyperparameters))
+        if unknown:
+            raise TypeError(f"model kind '{self.kind}' takes no hyper-parameter(s) {unknown}; it takes {sorted(self.hyperparameters)}")
         self.in_channels = int(in_channels)
-        self.latent_dim = int(latent_dim)
+        for key, default in self.hyperparameters.items():
+            setattr(self, key, coerce_hyperparameter(key, default, hyperparameters.get(key, default), self.kind))
 
     def init_config(self) -> dict[str, Any]:
         """Constructor keyword arguments (primitives) that rebuild this model's shape."""
-        return {"in_channels": self.in_channels, "latent_dim": self.latent_dim}
+        return {"in_channels": self.in_channels, **{key: getattr(self, key) for key in self.hyperparameters}}
 
     def encode(self, x: torch.Tensor, ids=None) -> tuple[torch.Tensor, torch.Tensor]:
         """Map images (B, C, 64, 64) in [0, 1] to (mu, logvar), each (B, K)."""
@@ -123,7 +134,13 @@ def register_model(kind: str):
     def decorator(cls: type[LatentModel]) -> type[LatentModel]:
         if kind in MODEL_KINDS and MODEL_KINDS[kind] is not cls:
             raise ValueError(f"model kind '{kind}' is already registered by {MODEL_KINDS[kind].__name__}")
+        if kind not in KINDS:
+            raise ValueError(f"model kind '{kind}' is not declared in facebrain.models.kinds.KINDS")
+        declared = KINDS[kind]
         cls.kind = kind
+        cls.hyperparameters = declared.hyperparameters
+        cls.trained_by, cls.batch_kind = declared.trained_by, declared.batch_kind
+        cls.decodable, cls.needs_ids = declared.decodable, declared.needs_ids
         MODEL_KINDS[kind] = cls
         return cls
 
@@ -132,57 +149,31 @@ def register_model(kind: str):
 
 def model_class(kind: str) -> type[LatentModel]:
     """Return the class registered for ``kind`` (ValueError listing the known kinds otherwise)."""
-    _import_builtin_kinds()
-    if kind not in MODEL_KINDS:
-        raise ValueError(f"unknown model kind '{kind}'; known kinds: {', '.join(sorted(MODEL_KINDS))}")
-    return MODEL_KINDS[kind]
-
-
-def resolve_spec(spec: Mapping[str, Any], name: str = "model") -> dict[str, Any]:
-    """Check a model spec and fill in its kind's defaults.
-
-    Parameters
-    ----------
-    spec : mapping with ``kind`` and hyper-parameters (a `models:` entry of the config).
-    name : the model's name, used in error messages.
-
-    Returns
-    -------
-    dict: ``kind``, ``seed`` (default 0) and every hyper-parameter of the kind.
-    """
-    if "kind" not in spec:
-        raise ValueError(f"model '{name}': spec has no 'kind'")
-    cls = model_class(spec["kind"])
-    unknown = sorted(set(spec) - set(SPEC_KEYS) - set(cls.hyperparameters))
-    if unknown:
-        raise ValueError(
-            f"model '{name}' (kind {cls.kind}): unknown hyper-parameter(s) {unknown}; "
-            f"this kind takes {sorted(cls.hyperparameters)}"
-        )
-    resolved = {"kind": cls.kind, "seed": int(spec.get("seed", 0))}
-    for key, default in cls.hyperparameters.items():
-        value = spec.get(key, default)
-        if isinstance(default, (int, float)) and not isinstance(default, bool):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise ValueError(f"model '{name}': '{key}' must be a number, got {value!r}")
-            if isinstance(default, int):
-                if value != int(value):
-                    raise ValueError(f"model '{name}': '{key}' must be an integer, got {value!r}")
-                value = int(value)
-            else:
-                value = float(value)
-        resolved[key] = value
-    return resolved
+    classes = registered_kinds()
+    if kind not in classes:
+        raise ValueError(f"unknown model kind '{kind}'; known kinds: {', '.join(sorted(classes))}")
+    return classes[kind]
 
 
 def build_model(spec: Mapping[str, Any], in_channels: int, name: str = "model") -> LatentModel:
-    """Construct an untrained model from a spec (see :func:`resolve_spec`)."""
+    """Construct an untrained model from a spec (see :func:`facebrain.models.kinds.resolve_spec`)."""
     resolved = resolve_spec(spec, name)
-    cls = MODEL_KINDS[resolved["kind"]]
+    cls = model_class(resolved["kind"])
     kwargs = {k: resolved[k] for k in cls.hyperparameters}
     return cls(in_channels=in_channels, **kwargs)
 
 
+BUILTIN_KIND_MODULES = ("vae", "factorvae", "btcvae", "dipvae", "pca", "controls", "svae", "grouped", "explicit", "vaegan", "pairs")
+"""Modules of :mod:`facebrain.models` whose classes register the built-in kinds (and ``pairs``: their batch sampler)."""
+
+
+def registered_kinds() -> dict[str, type[LatentModel]]:
+    """kind -> class of every built-in kind (importing their modules on first use)."""
+    _import_builtin_kinds()
+    return dict(MODEL_KINDS)
+
+
 def _import_builtin_kinds() -> None:
     """Import the modules that register the built-in kinds."""
-    import facebrain.models  # noqa: F401  (registers on import)
+    for module in BUILTIN_KIND_MODULES:
+        importlib.import_module(f"facebrain.models.{module}")

@@ -61,17 +61,6 @@ def pair_loss(mu1: torch.Tensor, mu2: torch.Tensor, changed: torch.Tensor) -> to
 class SVAE(GaussianVAE):
     """SVAE: beta-VAE on both images of each pair + ``pair_weight`` * :func:`pair_loss`."""
 
-    hyperparameters = {**GaussianVAE.hyperparameters, "beta": 4.0, "pair_weight": 100.0}
-    batch_kind = "pairs"
-
-    def __init__(self, in_channels: int, latent_dim: int = 10, architecture: str = "a1", beta: float = 4.0, pair_weight: float = 100.0):
-        super().__init__(in_channels, latent_dim, architecture)
-        self.beta = float(beta)
-        self.pair_weight = float(pair_weight)
-
-    def init_config(self) -> dict:
-        return {**super().init_config(), "beta": self.beta, "pair_weight": self.pair_weight}
-
     def training_step(self, batch: PairBatch, optimizers) -> dict[str, float]:
         n_factors = len(batch.factor_names)
         if n_factors >= self.latent_dim:

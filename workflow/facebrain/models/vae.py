@@ -82,16 +82,10 @@ class GaussianVAE(LatentModel):
     :meth:`configure_optimizers` and :meth:`training_step`).
     """
 
-    hyperparameters = {"latent_dim": 10, "architecture": "a1"}
-
-    def __init__(self, in_channels: int, latent_dim: int = 10, architecture: str = "a1"):
-        super().__init__(in_channels, latent_dim)
-        self.architecture = architecture
-        self.encoder = Encoder(in_channels, latent_dim, architecture)
-        self.decoder = Decoder(in_channels, latent_dim, architecture)
-
-    def init_config(self) -> dict:
-        return {**super().init_config(), "architecture": self.architecture}
+    def __init__(self, in_channels: int, **hyperparameters):
+        super().__init__(in_channels, **hyperparameters)
+        self.encoder = Encoder(in_channels, self.latent_dim, self.architecture)
+        self.decoder = Decoder(in_channels, self.latent_dim, self.architecture)
 
     def encode(self, x: torch.Tensor, ids=None) -> tuple[torch.Tensor, torch.Tensor]:
         return self.encoder(x)
@@ -152,15 +146,6 @@ class VAE(GaussianVAE):
 @register_model("betavae")
 class BetaVAE(GaussianVAE):
     """beta-VAE (Higgins et al. 2017): reconstruction + beta * KL."""
-
-    hyperparameters = {**GaussianVAE.hyperparameters, "beta": 4.0}
-
-    def __init__(self, in_channels: int, latent_dim: int = 10, architecture: str = "a1", beta: float = 4.0):
-        super().__init__(in_channels, latent_dim, architecture)
-        self.beta = float(beta)
-
-    def init_config(self) -> dict:
-        return {**super().init_config(), "beta": self.beta}
 
     def objective(self, terms):
         loss = terms["reconstruction"] + self.beta * terms["kl"]

@@ -31,15 +31,9 @@ FEATURE_LAYER = 9
 class VAEGAN(GaussianVAE):
     """VAE-GAN with a discriminator feature-layer reconstruction loss (see module docstring)."""
 
-    hyperparameters = {**GaussianVAE.hyperparameters, "beta": 1.0, "gamma": 0.01}
-
-    def __init__(self, in_channels: int, latent_dim: int = 10, architecture: str = "a1", beta: float = 1.0, gamma: float = 0.01):
-        super().__init__(in_channels, latent_dim, architecture)
-        self.beta, self.gamma = float(beta), float(gamma)
-        self.discriminator = Encoder(in_channels, 1, architecture)
-
-    def init_config(self) -> dict:
-        return {**super().init_config(), "beta": self.beta, "gamma": self.gamma}
+    def __init__(self, in_channels: int, **hyperparameters):
+        super().__init__(in_channels, **hyperparameters)
+        self.discriminator = Encoder(in_channels, 1, self.architecture)
 
     def discriminate(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Discriminator features Dis_l(x) (B, 1024) and real/fake logits (B,) of images (B, C, 64, 64)."""

@@ -1,0 +1,124 @@
+"""What each model kind is, declared once: its hyper-parameters with their
+defaults, how it is trained, whether it decodes.
+
+This module imports no torch, so the workflow asks it while building the DAG
+(which kinds are fitted in closed form, which have a decoder) and a wrong
+hyper-parameter in the config is named before any job runs. The classes that
+implement the kinds (:mod:`facebrain.models.registry`, ``@register_model``)
+take these facts from here; they restate none of them.
+
+Adding a kind: one :class:`Kind` entry in :data:`KINDS`, and a class
+registered under the same name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+SPEC_KEYS = ("kind", "seed")
+"""Spec keys every kind accepts besides its own hyper-parameters."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    """The facts of one model kind.
+
+    Attributes
+    ----------
+    hyperparameters : mapping name -> default (int, float, bool or str); the
+        default's type is the type the config must give.
+    trained_by : "gradient" (the generic training loop calls ``training_step``)
+        or "fit" (closed form: ``fit(pool, rng)`` once).
+    batch_kind : sampler of :data:`facebrain.training.SAMPLERS` ("images", "pairs").
+    decodable : whether the kind has a decoder (latents -> images).
+    needs_ids : whether ``encode`` needs the images' dataset ids (the oracle).
+    """
+
+    hyperparameters: Mapping[str, Any] = field(default_factory=dict)
+    trained_by: str = "gradient"
+    batch_kind: str = "images"
+    decodable: bool = True
+    needs_ids: bool = False
+
+    def __post_init__(self):
+        object.__setattr__(self, "hyperparameters", MappingProxyType(dict(self.hyperparameters)))
+
+
+_VAE = {"latent_dim": 10, "architecture": "a1"}
+"""Hyper-parameters of every kind of the VAE family (encoder/decoder shape)."""
+
+KINDS: dict[str, Kind] = {
+    "vae": Kind(_VAE),
+    "betavae": Kind({**_VAE, "beta": 4.0}),
+    "btcvae": Kind({**_VAE, "beta": 6.0}),
+    "factorvae": Kind({**_VAE, "gamma": 6.4}),
+    "dipvae_i": Kind({**_VAE, "lambda_od": 10.0, "lambda_d": 100.0}),
+    "dipvae_ii": Kind({**_VAE, "lambda_od": 10.0, "lambda_d": 10.0}),
+    "vaegan": Kind({**_VAE, "beta": 1.0, "gamma": 0.01}),
+    "svae": Kind({**_VAE, "beta": 4.0, "pair_weight": 100.0}, batch_kind="pairs"),
+    "gvae": Kind({**_VAE, "beta": 1.0, "adaptive": True, "num_changed": 1}, batch_kind="pairs"),
+    "mlvae": Kind({**_VAE, "beta": 1.0, "adaptive": True, "num_changed": 1, "group_variance": "dlib"}, batch_kind="pairs"),
+    "explicit": Kind({**_VAE, "factors": "", "beta": 1.0, "supervision": 1.0, "similarity": 0.0, "cycle": 0.0, "adversary": 0.0},
+                     batch_kind="pairs"),
+    "pca": Kind({"latent_dim": 24, "max_fit_images": 20000}, trained_by="fit"),
+    "random": Kind({"latent_dim": 24}, trained_by="fit", decodable=False),
+    "oracle": Kind({}, trained_by="fit", decodable=False, needs_ids=True),
+}
+"""kind name -> :class:`Kind`; the one declaration of every built-in kind."""
+
+
+def kind(name: str) -> Kind:
+    """The :class:`Kind` declared under ``name`` (ValueError listing the known kinds otherwise)."""
+    if name not in KINDS:
+        raise ValueError(f"unknown model kind '{name}'; known kinds: {', '.join(sorted(KINDS))}")
+    return KINDS[name]
+
+
+def coerce_hyperparameter(key: str, default: Any, value: Any, name: str = "model") -> Any:
+    """``value`` as the type of ``default`` (int, float, bool or str); ValueError naming ``key`` if it is not one."""
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ValueError(f"model '{name}': '{key}' must be true or false, got {value!r}")
+        return value
+    if isinstance(default, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"model '{name}': '{key}' must be a number, got {value!r}")
+        if isinstance(default, int):
+            if value != int(value):
+                raise ValueError(f"model '{name}': '{key}' must be an integer, got {value!r}")
+            return int(value)
+        return float(value)
+    if isinstance(default, str) and not isinstance(value, str):
+        raise ValueError(f"model '{name}': '{key}' must be a string, got {value!r}")
+    return value
+
+
+def resolve_spec(spec: Mapping[str, Any], name: str = "model") -> dict[str, Any]:
+    """Check a model spec and fill in its kind's defaults.
+
+    Parameters
+    ----------
+    spec : mapping with ``kind`` and hyper-parameters (a `models:` entry of the config).
+    name : the model's name, used in error messages.
+
+    Returns
+    -------
+    dict: ``kind``, ``seed`` (default 0) and every hyper-parameter of the kind,
+    typed as the kind's defaults.
+    """
+    if "kind" not in spec:
+        raise ValueError(f"model '{name}': spec has no 'kind'")
+    declared = kind(spec["kind"])
+    unknown = sorted(set(spec) - set(SPEC_KEYS) - set(declared.hyperparameters))
+    if unknown:
+        raise ValueError(
+            f"model '{name}' (kind {spec['kind']}): unknown hyper-parameter(s) {unknown}; "
+            f"this kind takes {sorted(declared.hyperparameters)}"
+        )
+    resolved = {"kind": spec["kind"], "seed": int(spec.get("seed", 0))}
+    for key, default in declared.hyperparameters.items():
+        resolved[key] = coerce_hyperparameter(key, default, spec.get(key, default), name)
+    return resolved
