@@ -1,4 +1,4 @@
-"""Models stage through the Snakefile: the smoke run's outputs, and the paper preset's grid."""
+"""Models stage through the Snakefile: the smoke run's outputs, and the paper preset's grid and SynthFaces pairs."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, assert_same_picture, image_grid, run_snakemake
+from conftest import REPO, assert_same_picture, dry_run_jobs, image_grid, run_snakemake
 from facebrain import paths
+from facebrain.models.kinds import kind
 from facebrain.traversals import plot_traversals
 
 pytestmark = pytest.mark.workflow
@@ -82,3 +83,21 @@ def test_paper_grid_expands_into_named_seed_replicates():
     assert stats["hparam_table"] == "1"
     proc = run_snakemake(REPO, "-n", "results/models/fvsearch_gamma6.4_latentdim32-seed1/celeba/model.pt", "--configfile", "presets/paper.yaml")
     assert "model=fvsearch_gamma6.4_latentdim32-seed1, dataset=celeba" in proc.stdout
+
+
+def test_paper_pair_kinds_and_metrics_read_synthfaces_from_the_grid_rendered_once():
+    jobs = dry_run_jobs(REPO, "all", "--configfile", "presets/paper.yaml")
+    grid = paths.path("face_grid")
+    assert [job["output"] for job in jobs if job["rule"] == "synthfaces_grid"] == [[grid]]
+    paper = yaml.safe_load((REPO / "presets/paper.yaml").read_text())
+    pair_models = {m for m in paper["metrics"]["tables"]["synthfaces"] if kind(paper.get("models", {}).get(m, {}).get("kind", m)).batch_kind == "pairs"}
+    trained = {}
+    for job in jobs:
+        if job["rule"] == "train_model" and "/synthfaces/" in job["output"][0]:
+            trained[job["output"][0].split("/")[2]] = job["input"]
+    pair_jobs = {name: inputs for name, inputs in trained.items() if name.split("-seed")[0] in pair_models}
+    assert len(pair_jobs) == len(pair_models) * len(paper["metrics"]["seeds"]) and len(pair_models) == 3
+    assert all(grid in inputs for inputs in pair_jobs.values()), pair_jobs
+    assert not [name for name, inputs in trained.items() if name not in pair_jobs and grid in inputs]  # other kinds do not wait for it
+    metric_jobs = [job for job in jobs if job["rule"] == "model_metrics" and "/synthfaces" in job["output"][0]]
+    assert metric_jobs and all(grid in job["input"] for job in metric_jobs)

@@ -100,6 +100,7 @@ FILES: dict[str, str] = {
     "face_root": "resources/{dataset}",  # CelebA layout: synthfaces (a folder written by one job) or celeba
     "celeba_file": "resources/celeba/{file}",  # one downloaded file of CelebA (img_align_celeba.zip, list_attr_celeba.txt, ...)
     "prepared": "results/data/{dataset}.h5",  # facebrain.datasets.prepared
+    "face_grid": "results/data/synthfaces_grid.h5",  # every cell of SynthFaces' factor grid, rendered once (facebrain.datasets.face_grid)
     "dataset_figure": "results/figures/datasets/{dataset}.png",
     # --- models: trained models, latents, dimension labels, model tables -----------------------
     "model": "results/models/{model}/{dataset}/model.pt",

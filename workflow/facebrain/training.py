@@ -35,6 +35,7 @@ import pandas as pd
 import torch
 from tqdm import tqdm
 
+from facebrain.datasets.face_grid import FaceGrid
 from facebrain.datasets.prepared import PreparedData, image_tensor
 from facebrain.device import resolve_device
 from facebrain.errors import DataError
@@ -163,6 +164,7 @@ def train_model(
     train: Mapping[str, Any],
     seed: int,
     device: str = "auto",
+    face_grid: str | Path | None = None,
     provenance: Mapping[str, Any] | None = None,
 ) -> LatentModel:
     """Train (or fit) one model on a prepared dataset; write the model, its log and its test losses.
@@ -180,6 +182,8 @@ def train_model(
         ``checkpoint_every``, ``log_every``, ``eval_images``.
     seed : the config's master seed (combined with the spec's ``seed``).
     device : 'auto', 'cpu', 'cuda', ...
+    face_grid : the rendered SynthFaces grid (``results/data/synthfaces_grid.h5``) that the
+        pair sampler reads SynthFaces pairs from; None: pairs are rendered on demand.
 
     Returns
     -------
@@ -197,7 +201,7 @@ def train_model(
         train_idx, test_idx = prepared.indices(SPLIT_TRAIN), prepared.indices(SPLIT_TEST)
         if len(train_idx) == 0:
             raise DataError(data, "no training images (split == 0)")
-        pool = TrainPool(prepared, train_idx, device_t)
+        pool = TrainPool(prepared, train_idx, device_t, FaceGrid(face_grid) if face_grid is not None else None)
         log.info("training %s (%s) on %s: %d training images, device %s, seed %d", name, model.kind, data, len(train_idx), device_t, run_seed)
         if model.trained_by == "fit":
             rows = _fit(model, pool, stream)
@@ -206,7 +210,7 @@ def train_model(
             if sampler is None:
                 raise ValueError(f"model kind '{model.kind}' asks for batch kind '{model.batch_kind}'; known: {sorted(SAMPLERS)}")
             rows = optimise(model, functools.partial(sampler, pool), train, stream, Path(model_out).with_name(CHECKPOINT_NAME),
-                            _fingerprint(spec, train, run_seed, data))
+                            _fingerprint(spec, train, run_seed, data, face_grid))
         eval_idx = test_idx if len(test_idx) else train_idx
         if not len(test_idx):
             log.warning("%s has no test split; evaluating on training images", data)
@@ -220,9 +224,12 @@ def train_model(
     return model
 
 
-def _fingerprint(spec, train, run_seed, data) -> str:
+def _fingerprint(spec, train, run_seed, data, face_grid=None) -> str:
     settings = {k: v for k, v in train.items() if k in ("steps", "batch_size", "lr")}
-    return config_hash({"spec": dict(spec), "train": settings, "seed": run_seed, "data": file_sha256(data)})
+    inputs = {"data": file_sha256(data)}
+    if face_grid is not None:
+        inputs["face_grid"] = file_sha256(face_grid)
+    return config_hash({"spec": dict(spec), "train": settings, "seed": run_seed, **inputs})
 
 
 def _fit(model: LatentModel, pool: TrainPool, rng: np.random.Generator) -> list[dict[str, Any]]:

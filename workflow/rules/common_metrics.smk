@@ -17,8 +17,12 @@ def table_models(dataset):
 
 
 def metrics_ground_truth(wildcards):
-    """What the metrics of {dataset} sample from: the dSprites npz, or the prepared face data."""
-    return paths.path("dsprites_npz") if wildcards.dataset == "dsprites" else paths.path("prepared", dataset=wildcards.dataset)
+    """What the metrics of {dataset} sample from: the dSprites npz, the SynthFaces grid (source grid), or the prepared face data."""
+    if wildcards.dataset == "dsprites":
+        return paths.path("dsprites_npz")
+    if metrics_source(wildcards.dataset) == "grid":
+        return paths.path("face_grid")
+    return paths.path("prepared", dataset=wildcards.dataset)
 
 
 def metrics_source(dataset):

@@ -70,6 +70,14 @@ def train_settings(wildcards):
     return {k: config["train"][k] for k in keys}
 
 
+def face_grid_input(wildcards):
+    """The SynthFaces grid a pair kind reads its SynthFaces pairs from (`train.synthfaces_pairs: grid`); {} for other jobs."""
+    pairs_from_grid = wildcards.dataset == "synthfaces" and config["train"]["synthfaces_pairs"] == "grid"
+    if pairs_from_grid and kind(model_spec(wildcards.model)["kind"]).batch_kind == "pairs":
+        return {"face_grid": paths.path("face_grid")}
+    return {}
+
+
 def spec_of_wildcards(wildcards):
     """params of the training rule: the spec of {model}."""
     return model_spec(wildcards.model)

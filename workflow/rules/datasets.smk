@@ -42,6 +42,25 @@ rule synthfaces:
         "../scripts/synthfaces.py"
 
 
+rule synthfaces_grid:
+    output:
+        paths.path("face_grid"),
+    log:
+        paths.log("synthfaces_grid"),
+    benchmark:
+        paths.benchmark("synthfaces_grid")
+    params:
+        levels=config["datasets"]["synthfaces_grid"]["levels"],
+    threads: config["datasets"]["synthfaces_grid"]["threads"]
+    resources:
+        mem_mb=2000,
+        runtime=240,
+    conda:
+        "../../envs/facebrain.yaml"
+    script:
+        "../scripts/synthfaces_grid.py"
+
+
 rule download_celeba:
     output:
         celeba_files(),

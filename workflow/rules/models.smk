@@ -6,6 +6,7 @@
 rule train_model:
     """Train one model on one dataset. Cells: facebrain.training.train_model (losses per logged step in train_log.tsv; test losses of facebrain.training.evaluate_model in evaluation.json)."""
     input:
+        unpack(face_grid_input),
         data=paths.path("prepared"),
     output:
         model=paths.path("model"),

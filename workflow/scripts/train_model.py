@@ -13,4 +13,5 @@ run_step(
     train=snakemake.params.train,
     seed=snakemake.params.seed,
     device=snakemake.config["device"],
+    face_grid=snakemake.input.get("face_grid"),
 )

@@ -50,7 +50,7 @@ def evaluate_model(model: str | Path, ground_truth: str | Path, out: str | Path,
     Parameters
     ----------
     model : ``results/models/{model}/{dataset}/model.pt``.
-    ground_truth : the dSprites npz (source 'dsprites') or the prepared data set (source 'prepared').
+    ground_truth : the dSprites npz (source 'dsprites'), the SynthFaces grid (source 'grid') or the prepared data set (source 'prepared').
     out : flat JSON record: ``z_diff`` (BetaVAE eval accuracy), ``z_min``
         (FactorVAE eval accuracy), ``dci`` (disentanglement), ``dci_completeness``,
         ``dci_informativeness``, ``mig``, ``sap`` (disentanglement_lib's), ``sap_quadratic`` (the
@@ -58,7 +58,7 @@ def evaluate_model(model: str | Path, ground_truth: str | Path, out: str | Path,
         ``metric_pool_too_small`` (True when DCI's or SAP's disjoint training and test samples
         are smaller than asked because the pool is; ``details_out`` gives their sizes).
     details_out : JSON with the metrics' per-factor results and matrices.
-    source : 'dsprites', 'prepared' or 'render' (see :func:`~facebrain.metrics.ground_truth.load_ground_truth`).
+    source : 'dsprites', 'prepared', 'render' or 'grid' (see :func:`~facebrain.metrics.ground_truth.load_ground_truth`).
     counts : sample counts: ``batch_size``, ``num_train``, ``num_eval`` (points of
         BetaVAE/FactorVAE), ``num_variance_estimate`` (FactorVAE's global variances),
         ``num_observations`` (MIG, DCI and SAP; DCI and SAP test on half as many).

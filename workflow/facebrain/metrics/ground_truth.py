@@ -13,6 +13,8 @@ factor classes and the observations (images) those factors produce:
   discretised into a few evenly spaced levels of [-1, 1], then crops and
   resizes them with :func:`facebrain.datasets.faces.preprocess_face` (exact,
   but about 0.05 s a face);
+- :class:`SynthFacesGrid` reads the same faces from the grid rendered once
+  (:mod:`facebrain.datasets.face_grid`, memory-mapped): no rendering at all;
 - :class:`SampledGroundTruth` samples a finite set of images (held-out
   prepared SynthFaces or CelebA) whose factors are cut into quantile classes:
   cheap, but fixing a factor leaves the others at their joint distribution in
@@ -32,8 +34,9 @@ from pathlib import Path
 import numpy as np
 
 from facebrain.datasets.dsprites import DSprites as DSpritesReader
+from facebrain.datasets.face_grid import FaceGrid, cell_values, grid_values
 from facebrain.datasets.prepared import PreparedData
-from facebrain.datasets.synthfaces import BINARY_FACTORS, FACTOR_NAMES, render_faces
+from facebrain.datasets.synthfaces import FACTOR_NAMES, render_faces
 from facebrain.errors import DataError
 
 logger = logging.getLogger(__name__)
@@ -169,24 +172,45 @@ class SynthFaces(GroundTruthData):
     """
 
     def __init__(self, levels: int = 5, cache_size: int = 50_000):
-        if levels < 2:
-            raise ValueError(f"levels must be >= 2, got {levels}")
         self.factor_names = list(FACTOR_NAMES)
-        self.values = [np.array([0.0, 1.0]) if name in BINARY_FACTORS else np.linspace(-1.0, 1.0, levels) for name in self.factor_names]
+        self.values = grid_values(levels)
         self.factors_num_values = [len(v) for v in self.values]
         self.observation_shape = (64, 64, 3)
         self._render = functools.lru_cache(maxsize=cache_size)(self._render_uncached)
 
     def factor_values(self, factors: np.ndarray) -> np.ndarray:
         """Factor values (n, F) float64 of factor classes ``factors`` (n, F)."""
-        return np.stack([self.values[f][factors[:, f]] for f in range(self.num_factors)], axis=1)
+        return cell_values(self.values, factors)
 
     def _render_uncached(self, classes: tuple[int, ...]) -> np.ndarray:
-        return render_faces(np.array([[self.values[f][c] for f, c in enumerate(classes)]]))[0]
+        return render_faces(cell_values(self.values, np.array([classes])))[0]
 
     def sample_observations_from_factors(self, factors: np.ndarray, random_state: np.random.Generator) -> np.ndarray:
         """Rendered faces of factor classes ``factors`` (n, F); uint8 (n, 64, 64, 3)."""
         return np.stack([self._render(tuple(int(c) for c in row)) for row in np.asarray(factors, dtype=np.int64)])
+
+
+class SynthFacesGrid(GroundTruthData):
+    """SynthFaces on the grid rendered once (:class:`facebrain.datasets.face_grid.FaceGrid`).
+
+    The same factors, levels and faces as :class:`SynthFaces` with the grid's
+    levels, read from the memory-mapped file instead of rendered.
+
+    Parameters
+    ----------
+    path : the grid file (``results/data/synthfaces_grid.h5``).
+    """
+
+    def __init__(self, path: str | Path):
+        self.grid = FaceGrid(path)
+        self.factor_names = list(self.grid.factor_names)
+        self.values = self.grid.values
+        self.factors_num_values = list(self.grid.num_values)
+        self.observation_shape = (64, 64, 3)
+
+    def sample_observations_from_factors(self, factors: np.ndarray, random_state: np.random.Generator) -> np.ndarray:
+        """The grid's faces of factor classes ``factors`` (n, F); uint8 (n, 64, 64, 3)."""
+        return self.grid.images(self.grid.cells(factors))
 
 
 class SampledGroundTruth(GroundTruthData):
@@ -264,15 +288,19 @@ def load_ground_truth(source: str, path: str | Path, levels: int = 5, max_images
     Parameters
     ----------
     source : 'dsprites' (the npz grid at ``path``), 'render' (SynthFaces rendered
-        on demand; ``path`` unused) or 'prepared' (a :class:`SampledGroundTruth`
+        on demand; ``path`` unused), 'grid' (the SynthFaces grid file at ``path``,
+        :class:`SynthFacesGrid`) or 'prepared' (a :class:`SampledGroundTruth`
         of the held-out images of the prepared data set at ``path``).
-    levels : levels (render) or quantile classes (prepared) of continuous factors.
+    levels : levels (render) or quantile classes (prepared) of continuous factors
+        (a grid has the levels it was rendered with).
     max_images : prepared: at most this many held-out images (drawn with ``seed``).
     """
     if source == "dsprites":
         return DSprites(path)
     if source == "render":
         return SynthFaces(levels=levels)
+    if source == "grid":
+        return SynthFacesGrid(path)
     if source == "prepared":
 
         with PreparedData(path) as data:
@@ -282,7 +310,7 @@ def load_ground_truth(source: str, path: str | Path, levels: int = 5, max_images
             if len(rows) > max_images:
                 rows = np.sort(np.random.default_rng(seed).choice(rows, size=max_images, replace=False))
             return SampledGroundTruth(data.images(rows), np.asarray(data.factors)[rows], data.factor_names, levels)
-    raise ValueError(f"unknown ground-truth source '{source}' (dsprites, render, prepared)")
+    raise ValueError(f"unknown ground-truth source '{source}' (dsprites, render, grid, prepared)")
 
 
 def factor_pairs(ground_truth_data: GroundTruthData, num: int, random_state: np.random.Generator, factor_indices: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -31,11 +31,14 @@ class TrainPool:
     data : facebrain.datasets.prepared.PreparedData
     indices : int64 (M,), indices of the training images in ``data``.
     device : torch.device the batches go to.
+    face_grid : facebrain.datasets.face_grid.FaceGrid or None; SynthFaces pairs are read
+        from this rendered grid instead of rendered on demand (:mod:`facebrain.models.pairs`).
     """
 
     data: Any
     indices: np.ndarray
     device: torch.device
+    face_grid: Any = None
 
     @functools.cached_property
     def images(self) -> np.ndarray:

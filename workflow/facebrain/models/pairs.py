@@ -9,7 +9,11 @@ sampler draws them from the training pool:
 - SynthFaces (continuous factors, no exact partners in the pool): both images
   are rendered with :func:`facebrain.datasets.synthfaces.render_faces` from
   a training image's factors, the second with one factor redrawn uniformly
-  in [-1, 1] (eyeglasses: flipped).
+  in [-1, 1] (eyeglasses: flipped);
+- SynthFaces with a rendered grid (the pool's ``face_grid``, e.g. the paper
+  preset's ``train.synthfaces_pairs: grid``): two cells of the grid
+  (:class:`facebrain.datasets.face_grid.FaceGrid`) that differ in one factor,
+  read from the memory-mapped file; nothing is rendered during training.
 
 Factor values are standardised over the pool (mean 0, sd 1 per factor).
 """
@@ -21,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from facebrain.datasets.face_grid import FaceGrid
 from facebrain.datasets.prepared import image_tensor
 from facebrain.datasets.synthfaces import BINARY_FACTORS, FACTOR_NAMES, render_faces
 from facebrain.models.batches import TrainPool, register_sampler
@@ -110,6 +115,26 @@ def _pool_stats(pool: TrainPool) -> tuple[np.ndarray, np.ndarray, PairIndex | No
     return pool.__dict__["_pair_stats"]
 
 
+def grid_pairs(grid: FaceGrid, batch_size: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Factor classes of ``batch_size`` pairs of grid cells that differ in exactly one factor.
+
+    The first cell is uniform over the grid, the changed factor uniform over the
+    factors, its new level uniform over the other levels.
+
+    Returns
+    -------
+    classes1, classes2 : int64 (B, F); equal but in column ``changed[i]``.
+    changed : int64 (B,).
+    """
+    sizes = np.asarray(grid.num_values)
+    classes1 = np.stack([rng.integers(0, n, size=batch_size) for n in sizes], axis=1)
+    changed = rng.integers(len(sizes), size=batch_size)
+    rows = np.arange(batch_size)
+    classes2 = classes1.copy()
+    classes2[rows, changed] = (classes1[rows, changed] + rng.integers(1, sizes[changed])) % sizes[changed]
+    return classes1, classes2, changed
+
+
 def _to_device(arrays, device) -> list[torch.Tensor]:
     return [torch.from_numpy(np.ascontiguousarray(a)).to(device) for a in arrays]
 
@@ -121,12 +146,19 @@ def sample_pairs(pool: TrainPool, batch_size: int, rng: np.random.Generator) -> 
     Raises
     ------
     ValueError
-        If the pool has no pairs and is not SynthFaces (whose renderer makes them).
+        If the pool has no pairs and is not SynthFaces (whose renderer makes them),
+        or it has a SynthFaces grid but other factors.
     """
     factors = np.asarray(pool.factors, dtype=np.float64)
     names = tuple(str(n) for n in pool.data.factor_names)
     mean, sd, index = _pool_stats(pool)
-    if index is not None:
+    if pool.face_grid is not None:
+        if names != tuple(pool.face_grid.factor_names):
+            raise ValueError(f"{pool.face_grid} has factors {pool.face_grid.factor_names}, the training images of {pool.data} {list(names)}")
+        classes1, classes2, changed = grid_pairs(pool.face_grid, batch_size, rng)
+        x1, x2 = (image_tensor(pool.face_grid.images(pool.face_grid.cells(c)), pool.device) for c in (classes1, classes2))
+        v1, v2 = pool.face_grid.factor_values(classes1), pool.face_grid.factor_values(classes2)
+    elif index is not None:
         a, b, changed = index.sample(batch_size, rng)
         x1, x2 = pool.batch(a), pool.batch(b)
         v1, v2 = factors[a], factors[b]
