@@ -121,7 +121,8 @@ def test_training_log_and_evaluation(dataset, tmp_path):
     assert 0 < evaluation["reconstruction"] < 4096 * 2
     payload = torch.load(model, weights_only=True)
     assert payload["kind"] == "factorvae"
-    assert payload["spec"] == {"kind": "factorvae", "seed": 0, "latent_dim": 10, "architecture": "a1", "gamma": 6.4}
+    assert payload["spec"] == {"kind": "factorvae", "seed": 0, "latent_dim": 10, "architecture": "a1", "gamma": 6.4,
+                               "discriminator_batch": "same"}
 
 
 def test_a_spec_with_an_unknown_hyperparameter_names_it(dataset, tmp_path):
@@ -300,6 +301,56 @@ def test_every_declared_kind_has_a_class_that_restates_none_of_its_facts():
         source = inspect.getsource(cls)
         for fact in ("hyperparameters =", "trained_by =", "decodable =", "batch_kind ="):
             assert fact not in source, f"{cls.__name__} restates '{fact}' (declared once in facebrain.models.kinds)"
+
+
+@pytest.mark.parametrize("form", ["same", "independent"])
+def test_factorvae_discriminator_permutes_the_codes_of_the_batch_its_form_names(monkeypatch, form):
+    """disentanglement_lib ("same"): the VAE step's codes are permuted; Kim & Mnih's Algorithm 2
+    ("independent"): the codes of a second batch, encoded after the VAE step."""
+    torch.manual_seed(0)
+    model = build_model({"kind": "factorvae", "latent_dim": 4, "discriminator_batch": form}, in_channels=1)
+    encoded = []  # (input, mu) of every encoder call; posterior sd ~3e-7, so a sampled z is its mu
+
+    def sharp_posterior(module, inputs, output):
+        encoded.append((inputs[0], output[0].detach()))
+        return output[0], torch.full_like(output[1], -30.0)
+
+    model.encoder.register_forward_hook(sharp_posterior)
+    permuted = []
+    monkeypatch.setattr("facebrain.models.factorvae.permute_dims", lambda z: permuted.append(z) or permute_dims(z))
+    x_vae, x_other = torch.zeros(8, 1, 64, 64), torch.ones(8, 1, 64, 64)
+    model.training_step((x_vae, x_other) if form == "independent" else x_vae, model.configure_optimizers(1e-3))
+    assert len(permuted) == 1
+    source = {id(x): mu for x, mu in encoded}
+    assert set(source) == ({id(x_vae), id(x_other)} if form == "independent" else {id(x_vae)})
+    expected, other = (source[id(x_other)], source[id(x_vae)]) if form == "independent" else (source[id(x_vae)], None)
+    torch.testing.assert_close(permuted[0], expected, atol=1e-5, rtol=0)
+    if other is not None:
+        assert (permuted[0] - other).abs().max() > 1e-2
+
+
+@pytest.mark.parametrize("form", ["same", "independent"])
+def test_factorvae_trains_in_both_forms_and_algorithm_2_draws_two_batches(dataset, tmp_path, monkeypatch, form):
+    path, _, _ = dataset
+    batches = []
+    original = FactorVAE.training_step
+
+    def spy(self, batch, optimizers):
+        batches.append(batch)
+        return original(self, batch, optimizers)
+
+    monkeypatch.setattr(FactorVAE, "training_step", spy)
+    settings = {**TRAIN, "steps": 30, "log_every": 10}
+    train(path, tmp_path / form, "factorvae", spec={"kind": "factorvae", "latent_dim": 4, "discriminator_batch": form}, train=settings)
+    if form == "independent":
+        assert all(isinstance(b, tuple) and len(b) == 2 and b[0].shape == b[1].shape == (8, 1, 64, 64) for b in batches)
+        assert all(not torch.equal(*b) for b in batches)  # two draws from the batch stream
+    else:
+        assert all(isinstance(b, torch.Tensor) and b.shape == (8, 1, 64, 64) for b in batches)
+    log = pd.read_csv(tmp_path / form / "train_log.tsv", sep="\t")
+    assert log["loss"].iloc[-1] < log["loss"].iloc[0]
+    assert torch.load(tmp_path / form / "model.pt", weights_only=True)["spec"]["discriminator_batch"] == form
+
 
 
 @pytest.mark.parametrize("kind", sorted(set(KINDS) - {"oracle"}))

@@ -7,6 +7,8 @@ returns whatever the kind's ``training_step`` takes. Samplers draw all their
 randomness from ``rng`` (a ``numpy.random.Generator``) so that the loop's
 resume (:mod:`facebrain.training`) stays exact. ``"images"`` is here; the pair
 sampler of the weakly supervised kinds is in :mod:`facebrain.models.pairs`.
+``"two_image_batches"`` (two independent ``"images"`` draws) serves FactorVAE's
+Algorithm 2 form.
 """
 
 from __future__ import annotations
@@ -74,3 +76,9 @@ def sample_images(pool: TrainPool, batch_size: int, rng: np.random.Generator) ->
     """A batch of ``batch_size`` distinct training images drawn uniformly: (B, C, 64, 64) in [0, 1]."""
     n = len(pool.indices)
     return pool.batch(rng.choice(n, size=batch_size, replace=n < batch_size))
+
+
+@register_sampler("two_image_batches")
+def sample_two_image_batches(pool: TrainPool, batch_size: int, rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two independently drawn ``"images"`` batches (FactorVAE's VAE and discriminator steps, Kim & Mnih's Algorithm 2)."""
+    return sample_images(pool, batch_size, rng), sample_images(pool, batch_size, rng)

@@ -1,5 +1,19 @@
 """FactorVAE (Kim & Mnih 2018): the VAE loss plus gamma times a total-correlation
-estimate from a discriminator that tells q(z) from the product of its marginals."""
+estimate from a discriminator that tells q(z) from the product of its marginals.
+
+Where the discriminator's samples of the product of marginals come from
+(hyper-parameter ``discriminator_batch``):
+
+``"same"`` (default)
+    disentanglement_lib's ``FactorVAE``: the VAE step's own codes, each
+    dimension permuted across the batch. Soulos & Isik trained with
+    disentanglement_lib, so the presets use this form.
+``"independent"``
+    Kim & Mnih's Algorithm 2: after the VAE step, a second, independently drawn
+    batch is encoded and *its* codes are permuted; the discriminator tells the
+    VAE step's codes from those. Training then draws two batches per step
+    (batch kind ``"two_image_batches"``).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +26,8 @@ from facebrain.models.vae import GaussianVAE
 
 DISCRIMINATOR_LR = 1e-4
 DISCRIMINATOR_BETAS = (0.5, 0.9)
+DISCRIMINATOR_BATCHES = ("same", "independent")
+"""Sources of the discriminator's permuted codes: the VAE step's batch, or a second batch."""
 
 
 def permute_dims(z: torch.Tensor) -> torch.Tensor:
@@ -44,10 +60,14 @@ class Discriminator(nn.Module):
 class FactorVAE(GaussianVAE):
     """FactorVAE: reconstruction + KL + gamma * TC, TC = mean(logit_0 - logit_1) of the
     discriminator; the discriminator has its own Adam (lr 1e-4, betas (0.5, 0.9)) and is
-    trained on the same batch's codes against their dimension-wise permutation."""
+    trained on the VAE step's codes against dimension-wise permuted codes of the same batch
+    (``discriminator_batch="same"``) or of a second batch (``"independent"``; see the module
+    docstring)."""
 
     def __init__(self, in_channels: int, **hyperparameters):
         super().__init__(in_channels, **hyperparameters)
+        if self.discriminator_batch not in DISCRIMINATOR_BATCHES:
+            raise ValueError(f"discriminator_batch must be one of {DISCRIMINATOR_BATCHES}, got {self.discriminator_batch!r}")
         self.discriminator = Discriminator(self.latent_dim)
 
     def configure_optimizers(self, lr: float):
@@ -56,8 +76,14 @@ class FactorVAE(GaussianVAE):
             "discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=DISCRIMINATOR_LR, betas=DISCRIMINATOR_BETAS),
         }
 
-    def training_step(self, batch: torch.Tensor, optimizers) -> dict[str, float]:
-        terms = self.forward_terms(batch)
+    def training_step(self, batch, optimizers) -> dict[str, float]:
+        """One VAE step, then one discriminator step.
+
+        ``batch``: images (B, C, 64, 64) (``"same"``), or two independent such batches
+        (``"independent"``: the VAE step's, then the one whose permuted codes the discriminator sees).
+        """
+        x, x_other = batch if self.discriminator_batch == "independent" else (batch, None)
+        terms = self.forward_terms(x)
         logits = self.discriminator(terms["z"])
         tc = (logits[:, 0] - logits[:, 1]).mean()
         loss = terms["reconstruction"] + terms["kl"] + self.gamma * tc
@@ -66,7 +92,12 @@ class FactorVAE(GaussianVAE):
         optimizers["vae"].step()
 
         z = terms["z"].detach()
-        z_perm = permute_dims(z)
+        if x_other is None:
+            z_perm = permute_dims(z)
+        else:
+            with torch.no_grad():  # Algorithm 2: z' ~ q(z|x') with the updated encoder
+                mu, logvar = self.encoder(x_other)
+                z_perm = permute_dims(mu + torch.exp(0.5 * logvar) * torch.randn_like(mu))
         real = torch.zeros(z.shape[0], dtype=torch.long, device=z.device)
         d_loss = 0.5 * (F.cross_entropy(self.discriminator(z), real) + F.cross_entropy(self.discriminator(z_perm), real + 1))
         optimizers["discriminator"].zero_grad(set_to_none=True)

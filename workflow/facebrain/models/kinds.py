@@ -33,6 +33,9 @@ class Kind:
     trained_by : "gradient" (the generic training loop calls ``training_step``)
         or "fit" (closed form: ``fit(pool, rng)`` once).
     batch_kind : sampler of :data:`facebrain.training.SAMPLERS` ("images", "pairs").
+    batch_kind_by : hyper-parameter -> {value: batch kind}: the batch kind a model takes
+        instead of ``batch_kind`` when that hyper-parameter has that value (FactorVAE's
+        ``discriminator_batch: independent`` draws two batches per step).
     decodable : whether the kind has a decoder (latents -> images).
     needs_ids : whether ``encode`` needs the images' dataset ids (the oracle).
     """
@@ -40,11 +43,19 @@ class Kind:
     hyperparameters: Mapping[str, Any] = field(default_factory=dict)
     trained_by: str = "gradient"
     batch_kind: str = "images"
+    batch_kind_by: Mapping[str, Mapping[Any, str]] = field(default_factory=dict)
     decodable: bool = True
     needs_ids: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "hyperparameters", MappingProxyType(dict(self.hyperparameters)))
+
+    def batch_kind_for(self, hyperparameters: Mapping[str, Any]) -> str:
+        """The batch kind of a model with these hyper-parameters (``batch_kind`` unless ``batch_kind_by`` says otherwise)."""
+        for key, kinds in self.batch_kind_by.items():
+            if hyperparameters.get(key, self.hyperparameters[key]) in kinds:
+                return kinds[hyperparameters.get(key, self.hyperparameters[key])]
+        return self.batch_kind
 
 
 _VAE = {"latent_dim": 10, "architecture": "a1"}
@@ -54,7 +65,8 @@ KINDS: dict[str, Kind] = {
     "vae": Kind(_VAE),
     "betavae": Kind({**_VAE, "beta": 4.0}),
     "btcvae": Kind({**_VAE, "beta": 6.0}),
-    "factorvae": Kind({**_VAE, "gamma": 6.4}),
+    "factorvae": Kind({**_VAE, "gamma": 6.4, "discriminator_batch": "same"},
+                      batch_kind_by={"discriminator_batch": {"independent": "two_image_batches"}}),
     "dipvae_i": Kind({**_VAE, "lambda_od": 10.0, "lambda_d": 100.0}),
     "dipvae_ii": Kind({**_VAE, "lambda_od": 10.0, "lambda_d": 10.0}),
     "vaegan": Kind({**_VAE, "beta": 1.0, "gamma": 0.01}),

@@ -96,6 +96,8 @@ class LatentModel(nn.Module):
         self.in_channels = int(in_channels)
         for key, default in self.hyperparameters.items():
             setattr(self, key, coerce_hyperparameter(key, default, hyperparameters.get(key, default), self.kind))
+        if self.kind in KINDS:
+            self.batch_kind = KINDS[self.kind].batch_kind_for(hyperparameters)
 
     def init_config(self) -> dict[str, Any]:
         """Constructor keyword arguments (primitives) that rebuild this model's shape."""
