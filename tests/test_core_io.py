@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from facebrain.device import resolve_device
-from facebrain.io import atomic_path, read_h5_attrs, write_h5, write_json
+from facebrain.errors import DataError
+from facebrain.io import atomic_path, read_h5_attrs, read_tsv, write_h5, write_json
 from facebrain.nifti import read_nifti_provenance, save_nifti
 from facebrain.provenance import config_hash, file_sha256, make_provenance
 
@@ -86,7 +87,6 @@ def test_resolve_device():
 def test_data_error_survives_pickling():
     import pickle
 
-    from facebrain.errors import DataError
 
     err = pickle.loads(pickle.dumps(DataError("a/b.jpg", "not a JPEG")))
     assert isinstance(err, DataError)
@@ -145,7 +145,6 @@ def test_atomic_outputs_get_the_mode_of_the_umask(tmp_path, umask):
 
 
 def test_truncated_nifti_and_gifti_are_named(tmp_path):
-    from facebrain.errors import DataError
     from facebrain.nifti import gifti_image, load_gifti, load_nifti, save_gifti
 
     rng = np.random.default_rng(0)
@@ -162,3 +161,17 @@ def test_truncated_nifti_and_gifti_are_named(tmp_path):
         assert err.value.path == str(cut)
     with pytest.raises(DataError, match="missing.nii.gz: cannot read brain mask"):
         load_nifti(tmp_path / "missing.nii.gz", "brain mask")
+
+
+def test_read_tsv_keeps_text_and_names_the_file_and_the_missing_column(tmp_path):
+    (tmp_path / "events.tsv").write_text("onset\tstim_file\n1.5\tn/a\n")
+    table = read_tsv(tmp_path / "events.tsv", "events table", ["onset"])
+    assert table.to_dict("list") == {"onset": ["1.5"], "stim_file": ["n/a"]}
+    with pytest.raises(DataError, match=r"events.tsv: missing events table column\(s\) \['trial_type'\]") as err:
+        read_tsv(tmp_path / "events.tsv", "events table", ["onset", "trial_type"])
+    assert err.value.path == str(tmp_path / "events.tsv")
+    (tmp_path / "empty.tsv").write_bytes(b"")
+    with pytest.raises(DataError, match="empty.tsv: cannot read stimulus audit"):
+        read_tsv(tmp_path / "empty.tsv", "stimulus audit")
+    with pytest.raises(DataError, match="absent.tsv: cannot read rater labels"):
+        read_tsv(tmp_path / "absent.tsv", "rater labels")

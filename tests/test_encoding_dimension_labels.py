@@ -33,7 +33,7 @@ def test_rater_labels_replace_the_automatic_ones(auto, tmp_path):
 @pytest.mark.parametrize("content, message", [
     ("dim\tlabel\n7\trotation\n", r"dim\(s\) \[7\] are not latent dimensions"),
     ("dim\tlabel\n1\trotation\n1\tsmile\n", "dim 1 is labelled twice"),
-    ("dim\tname\n1\trotation\n", "missing column"),
+    ("dim\tname\n1\trotation\n", "missing rater labels column"),
     ("dim\tlabel\n1\t \n", "empty label for dim 1"),
 ])
 def test_bad_rater_file_is_named(auto, tmp_path, content, message):

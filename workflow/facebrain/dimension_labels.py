@@ -22,7 +22,7 @@ from scipy.optimize import linear_sum_assignment
 
 from facebrain.datasets.prepared import PreparedData
 from facebrain.errors import DataError
-from facebrain.io import write_table
+from facebrain.io import read_tsv, write_table
 
 log = logging.getLogger(__name__)
 
@@ -146,13 +146,7 @@ def read_rater_labels(path: str | Path) -> dict[int, str]:
     DataError
         when the file is unreadable, lacks a column, has a non-integer or repeated dim, or an empty label.
     """
-    try:
-        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise DataError(path, f"cannot read rater labels: {err}") from err
-    missing = [c for c in RATER_COLUMNS if c not in table.columns]
-    if missing:
-        raise DataError(path, f"missing column(s) {missing}; expected a TSV with columns dim, label")
+    table = read_tsv(path, "rater labels", RATER_COLUMNS)
     if not table["dim"].str.strip().str.fullmatch(r"\d+").all():
         raise DataError(path, "dim must be a non-negative integer (0-based latent dimension)")
     dims = table["dim"].astype(int)

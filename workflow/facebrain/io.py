@@ -15,11 +15,12 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from facebrain.errors import DataError
 
@@ -112,6 +113,23 @@ def read_json(path: str | Path, what: str = "JSON file") -> Any:
         return json.loads(Path(path).read_text())
     except (OSError, ValueError) as err:
         raise DataError(path, f"not a readable {what} ({err})") from err
+
+
+def read_tsv(path: str | Path, what: str = "table", columns: Sequence[str] = ()) -> pd.DataFrame:
+    """Read a tab-separated file as strings (no NA parsing: ``n/a`` stays text).
+
+    Returns the table, one str column per header field. Raises
+    :class:`facebrain.errors.DataError` naming ``path`` (and ``what`` it should be)
+    when it is missing, empty or malformed, or lacks any of ``columns``.
+    """
+    try:
+        table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise DataError(path, f"cannot read {what}: {err}") from err
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise DataError(path, f"missing {what} column(s) {missing}; found {list(table.columns)}")
+    return table
 
 
 def write_table(path: str | Path, frame, **kwargs) -> None:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from facebrain.errors import DataError
-from facebrain.io import write_json, write_table
+from facebrain.io import read_tsv, write_json, write_table
 from facebrain.paths import bids
 
 AUDIT_COLUMNS = ("subject", "problem", "stim_name", "trial_type", "face_id", "same_image_as", "n_trials", "runs")
@@ -173,14 +173,7 @@ def write_stimulus_audit(bids_root: str | Path, subject: str, out: str | Path, o
 
 def read_audit(path: str | Path) -> pd.DataFrame:
     """Read a stimulus_audit.tsv written by :func:`write_stimulus_audit` (DataError when malformed)."""
-    try:
-        audit = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise DataError(path, f"cannot read stimulus audit: {err}") from err
-    missing = [c for c in AUDIT_COLUMNS if c not in audit.columns]
-    if missing:
-        raise DataError(path, f"missing audit column(s) {missing}")
-    return audit
+    return read_tsv(path, "stimulus audit", AUDIT_COLUMNS)
 
 
 def leaked_stimuli(audit_path: str | Path) -> list[str]:

@@ -34,6 +34,7 @@ import pandas as pd
 
 from facebrain.errors import DataError
 from facebrain.fmri import layout
+from facebrain.io import read_tsv
 
 log = logging.getLogger(__name__)
 
@@ -119,10 +120,7 @@ def read_events(path: str | Path, image_names: dict[str, str] | None = None, ima
         values other than 0/1, or a face stimulus missing from ``image_names``.
     """
     path = Path(path)
-    try:
-        raw = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise DataError(path, f"cannot read events table: {err}") from err
+    raw = read_tsv(path, "events table")
     raw = raw.rename(columns={k: v for k, v in _COLUMN_ALIASES.items() if k in raw.columns and v not in raw.columns})
     missing = [c for c in REQUIRED_EVENT_COLUMNS[task] if c not in raw.columns]
     if missing:
