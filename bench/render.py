@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -54,14 +55,14 @@ def observations_per_evaluation(counts: dict) -> dict[str, int]:
     }
 
 
-def timed(func, repeat: int) -> float:
-    """Seconds per call of ``func`` (best of three rounds of ``repeat`` calls)."""
+def timed(func, repeat: int, clock=time.perf_counter) -> float:
+    """Seconds (of ``clock``) per call of ``func``, best of three rounds of ``repeat`` calls."""
     best = math.inf
     for _ in range(3):
-        start = time.perf_counter()
+        start = clock()
         for _ in range(repeat):
             func()
-        best = min(best, (time.perf_counter() - start) / repeat)
+        best = min(best, (clock() - start) / repeat)
     return best
 
 
@@ -79,19 +80,23 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
 
-    single = timed(lambda: render_face({"yaw": 0.3, "smile": 0.5, "eyeglasses": 1}), 5)
-    print(f"render_face: {single * 1000:.1f} ms per 178x218 face (one process)")
+    face = {"yaw": 0.3, "smile": 0.5, "eyeglasses": 1}
+    single, single_cpu = timed(lambda: render_face(face), 5), timed(lambda: render_face(face), 5, time.process_time)
+    print(f"render_face: {single * 1000:.1f} ms per 178x218 face, {single_cpu * 1000:.1f} CPU-ms (one process)")
     values = sample_factors(args.n, np.random.default_rng(0)).to_numpy()
-    reference, rates = None, {}
+    reference, rates, cpu_per_face = None, {}, {}
+    print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} (a loaded machine leaves workers less than a core each)")
     for workers in args.workers:
-        start = time.perf_counter()
+        before, start = os.times(), time.perf_counter()
         faces = render_faces(values, workers=workers)
-        wall = time.perf_counter() - start
+        wall, after = time.perf_counter() - start, os.times()
+        cpu = sum(after[:4]) - sum(before[:4])  # this process and its (joined) workers, user + system
         reference = faces if reference is None else reference
         assert faces.tobytes() == reference.tobytes(), f"{workers} workers gave other bytes"
-        rates[workers] = args.n / wall
+        rates[workers], cpu_per_face[workers] = args.n / wall, cpu / args.n
         print(f"render_faces: {args.n} faces on {workers} worker(s): {wall:.2f} s, {rates[workers]:.1f} faces/s "
-              f"(x{rates[workers] / rates[args.workers[0]]:.2f}); same bytes as {args.workers[0]} worker(s)")
+              f"(x{rates[workers] / rates[args.workers[0]]:.2f}), {cpu / args.n * 1000:.0f} CPU-ms per face; "
+              f"same bytes as {args.workers[0]} worker(s)")
 
     paper = yaml.safe_load(PAPER.read_text())
     counts = paper["metrics"]
@@ -109,7 +114,7 @@ def main() -> None:
         with PreparedData(tmp / "pool.h5") as data:
             pool = TrainPool(data, np.arange(64), torch.device("cpu"), grid)
             pair_step = timed(lambda: sample_pairs(pool, 64, rng), 20)
-        print(f"pairs from the grid: {pair_step * 1000:.1f} ms per batch of 64 pairs (rendered: ~{128 * single:.1f} s)")
+        print(f"pairs from the grid: {pair_step * 1000:.1f} ms per batch of 64 pairs (rendered: 128 faces, ~{128 * single:.1f} s here)")
         truth = SynthFacesGrid(tmp / "grid.h5")
         read = timed(lambda: truth.sample_observations_from_factors(truth.sample_factors(64, rng), rng), 50) / 64
         print(f"metrics' ground truth from the grid: {read * 1e6:.0f} us per face (batches of 64 random cells)")
@@ -128,10 +133,11 @@ def main() -> None:
     # on demand: an LRU cache of 50,000 faces over uniformly drawn cells misses about 1 - 50,000 / cells of the
     # time once full; every cell drawn is rendered at least once
     renders = max(total * (1 - min(1.0, 50_000 / cells)), min(cells, total))
-    print(f"  rendered on demand (50k-face cache): ~{renders:,.0f} renders, ~{renders * single / 3600:.1f} h on one core")
+    serial = cpu_per_face[args.workers[0]]
+    print(f"  rendered on demand (50k-face cache): ~{renders:,.0f} renders, ~{renders * serial / 3600:.1f} h on one core")
     best = max(rates)
-    print(f"the grid itself: {cells:,} faces, {cells / rates[best] / 3600:.2f} h here on {best} worker(s); "
-          f"{cells / rates[args.workers[0]] / 3600 / 16:.2f} h on 16 cores at this machine's 1-worker rate")
+    print(f"the grid itself: {cells:,} faces, {cells * serial / 3600:.2f} CPU-hours; {cells / rates[best] / 3600:.2f} h here on "
+          f"{best} worker(s) at the measured rate; ~{cells * cpu_per_face[best] / 16 / 60:.0f} min on 16 free cores")
 
 
 if __name__ == "__main__":

@@ -203,6 +203,8 @@ def train_model(
             raise DataError(data, "no training images (split == 0)")
         pool = TrainPool(prepared, train_idx, device_t, FaceGrid(face_grid) if face_grid is not None else None)
         log.info("training %s (%s) on %s: %d training images, device %s, seed %d", name, model.kind, data, len(train_idx), device_t, run_seed)
+        if pool.face_grid is not None:
+            log.info("SynthFaces pairs are read from %s (nothing is rendered during training)", pool.face_grid)
         if model.trained_by == "fit":
             rows = _fit(model, pool, stream)
         else:
