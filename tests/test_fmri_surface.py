@@ -53,8 +53,8 @@ def planted(root):
 
 
 @pytest.fixture(scope="module")
-def oracle_fit(sim):
-    """The encoding GLM of the surface with the stimuli's true factors as latents."""
+def oracle_inputs(sim):
+    """(task-faces runs of the surface, cortex SpaceMask, the stimuli's true factors as latents)."""
     root, faces = sim
     z_of = true_factor_z(root, faces / "factors.tsv")
     runs = BidsFmriDataset(root, space="fsaverage5").runs("01", "faces")
@@ -62,7 +62,13 @@ def oracle_fit(sim):
     for run in runs:
         shown = run.events[run.events.face_id != ""]
         latents.update({s: z_of[f] for s, f in zip(shown.stim_name, shown.face_id)})
-    mask = spaces.surface_mask()
+    return runs, spaces.surface_mask(), latents
+
+
+@pytest.fixture(scope="module")
+def oracle_fit(oracle_inputs):
+    """The encoding GLM of the surface with the stimuli's true factors as latents."""
+    runs, mask, latents = oracle_inputs
     return mask, fit_encoding_glm(runs, mask, latents)
 
 
@@ -154,6 +160,21 @@ def test_oracle_weights_match_the_planted_tuning(sim, oracle_fit):
     estimated, true = fit.W[:, keep], mask.select(tuning)[:, keep]
     r = np.corrcoef(estimated.ravel(), true.ravel())[0, 1]
     assert r > 0.8, r
+
+
+def test_ar1_prewhitening_on_the_surface(sim, oracle_inputs, oracle_fit):
+    """noise_model ar1 on the GIFTI runs: positive AR(1) coefficients (the simulator plants 0.35 beside drifts and
+    motion; measured median 0.13 after the nuisance regressors), the planted tuning still recovered, fewer latent
+    |z| > 1.96 outside the face-selective patches than OLS gives (measured 0.092 vs 0.119 of the vertex x dimension pairs)."""
+    runs, mask, latents = oracle_inputs
+    fit = fit_encoding_glm(runs, mask, latents, noise_model="ar1")
+    assert 0.05 < np.median(fit.ar1) < 0.35 and len(np.unique(fit.ar1)) > 5
+    selective, tuning, _ = planted(sim[0])
+    keep = mask.select(selective.inside)
+    assert np.corrcoef(fit.W[:, keep].ravel(), mask.select(tuning)[:, keep].ravel())[0, 1] > 0.8
+    ols = oracle_fit[1]
+    fpr = [(np.abs(z[:, ~keep]) > 1.96).mean() for z in (fit.z_latents, ols.z_latents)]
+    assert fpr[0] < 0.85 * fpr[1], fpr
 
 
 def test_spin_test_tells_overlapping_from_distinct_planted_maps(sim, oracle_fit):

@@ -35,6 +35,17 @@ def test_wrong_type_is_named_in_the_error():
     assert "instance['seed']" in proc.stdout
 
 
+def test_glm_noise_model_is_validated_and_defaults_to_ols():
+    proc = run_snakemake(REPO, "-n", "--config", "encoding={glm: {noise_model: ar2}}", check=False)
+    assert proc.returncode != 0
+    assert "'ar2' is not one of ['ols', 'ar1']" in proc.stdout
+    assert "instance['encoding']['glm']['noise_model']" in proc.stdout
+    from snakemake.utils import validate
+
+    section: dict = {}
+    validate(section, str(REPO / "workflow" / "schemas" / "encoding.schema.yaml"))
+    assert section["glm"]["noise_model"] == "ols"
+
 
 SECTIONS = ("datasets", "models", "train", "fmri", "encoding", "metrics")
 

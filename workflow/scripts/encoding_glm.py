@@ -5,5 +5,5 @@ glm = snakemake.params.glm
 run_step(snakemake, fit_subject_glm, bids_root=snakemake.params.root, subject=snakemake.wildcards.subject, latents_h5=snakemake.input.latents,
          brain_mask=list(snakemake.input.brain_mask), out_h5=snakemake.output.glm, out_betas=list(snakemake.output.betas), out_zmaps=list(snakemake.output.zmaps),
          audit=list(snakemake.input.audit),
-         hrf_model=glm["hrf_model"], high_pass=glm["high_pass"], voxel_chunk=glm["voxel_chunk"],
+         hrf_model=glm["hrf_model"], high_pass=glm["high_pass"], voxel_chunk=glm["voxel_chunk"], noise_model=glm["noise_model"],
          reader_options=snakemake.params.reader)

@@ -13,6 +13,16 @@ BOLD is in memory at a time and the product is taken over voxel chunks, so
 memory is one run plus ``(n_task_regressors x n_voxels)`` sums, whatever the
 number of runs (see bench/glm.py). BOLD is scaled to percent signal change
 per run and voxel.
+
+Noise models (``noise_model``): ``ols`` takes the scans as independent. ``ar1`` is nilearn's
+AR(1) prewhitening (:func:`nilearn.glm.first_level.run_glm`): the lag-1 autocorrelation of each
+voxel's OLS residuals (within runs, Yule-Walker as nilearn estimates it) is truncated to two
+decimals (nilearn's 100 bins), and each bin of voxels is refitted with every run's design and data
+whitened by ``e_t - rho e_{t-1}`` (nilearn's :class:`nilearn.glm.ARModel`; the first scan of a
+run is kept). The residual autocorrelation comes from running lag-1 sums of the OLS pass, so
+``ar1`` reads the BOLD twice (OLS, then the whitened refit) where ``ols`` reads it once.
+nilearn fits each run alone; here the runs share the task betas and one coefficient per voxel
+(estimated over all runs), which is nilearn's estimator when there is one run.
 """
 
 from __future__ import annotations
@@ -32,6 +42,9 @@ from facebrain.fmri.spaces import VOLUME, SpaceMask, load_masked_bold  # noqa: F
 
 log = logging.getLogger(__name__)
 
+NOISE_MODELS = ("ols", "ar1")
+AR1_BINS = 100  # nilearn's run_glm: AR(1) coefficients truncated to 1 / 100
+
 
 @dataclass
 class GlmFit:
@@ -48,8 +61,11 @@ class GlmFit:
     z_test : (n_test, K) float64, the test faces' latents z-scored with the training mean and sd.
     latent_mean, latent_sd : (K,) float64, the training-trial statistics used for z-scoring.
     split_half_r : (V,) float32, Pearson r across test faces between the test betas of the two halves of the runs (:func:`split_halves`).
-    z_latents : (K, V) float32, z map of each latent dimension (OLS t of its beta with the residual variance, as z).
-    residual_var : (V,) float32, residual variance of the fit (percent signal change squared).
+    z_latents : (K, V) float32, z map of each latent dimension (t of its beta with the residual variance, as z).
+    residual_var : (V,) float32, residual variance of the fit (percent signal change squared; of the whitened
+        residuals with ``ar1``).
+    noise_model : 'ols' or 'ar1' (module docstring).
+    ar1 : (V,) float32, the binned AR(1) coefficient each voxel was whitened with (0 with ``ols``).
     dof : residual degrees of freedom.
     W_halves : (2, K, V) float32, the latent weights fitted on each half of the runs alone (cross-validation of the decoder's ridge).
     n_runs : number of runs fitted.
@@ -67,6 +83,8 @@ class GlmFit:
     split_half_r: np.ndarray
     z_latents: np.ndarray
     residual_var: np.ndarray
+    noise_model: str
+    ar1: np.ndarray
     dof: int
     W_halves: np.ndarray
     n_runs: int
@@ -123,66 +141,137 @@ def t_to_z(t: np.ndarray, dof: float) -> np.ndarray:
     return np.sign(t) * stats.norm.isf(p)
 
 
+def ar1_whiten(x: np.ndarray, rho: float) -> np.ndarray:
+    """AR(1) prewhitening of one run's (n_scans, ...) columns: ``x_t - rho x_{t-1}``, the first scan kept (nilearn's ARModel.whiten)."""
+    out = x.copy()
+    out[1:] -= rho * x[:-1]
+    return out
+
+
+def bin_ar1(rho: np.ndarray, bins: int = AR1_BINS) -> np.ndarray:
+    """AR(1) coefficients truncated towards 0 to multiples of ``1 / bins``, as nilearn's run_glm bins them."""
+    return (np.asarray(rho, dtype=np.float64) * bins).astype(int) * 1.0 / bins
+
+
 class NormalEquations:
-    """Running sums ``X~'X~``, ``X~'Y`` and ``Y~'Y~`` (per voxel) of an OLS fit, one set per group (e.g. even/odd runs).
+    """Running sums ``X~'X~``, ``X~'Y`` and ``Y~'Y~`` (per voxel) of an OLS or AR(1) fit, one set per group (e.g. even/odd runs).
 
     ``X~``, ``Y~`` are a run's task block and data with its nuisance block projected out; ``n_obs``
     counts the scans left after that projection (scans minus the nuisance rank), so the residual
     degrees of freedom are ``n_obs - rank(X~'X~)``.
+
+    Parameters
+    ----------
+    n_regressors, n_voxels : P task regressors, V voxels.
+    groups : number of groups of runs.
+    rho : (V,) AR(1) coefficient of each voxel (binned, :func:`bin_ar1`), or None for OLS. With it,
+        each run's design, nuisance and data are whitened (:func:`ar1_whiten`) with the voxel's
+        coefficient before the sums, one ``X~'X~`` per distinct coefficient.
+    lag_sums : also keep the lag-1 sums that give the residual autocorrelation of the fit
+        (:meth:`residual_ar1`).
     """
 
-    def __init__(self, n_regressors: int, n_voxels: int, groups: int = 2):
-        self.xtx = np.zeros((groups, n_regressors, n_regressors))
+    def __init__(self, n_regressors: int, n_voxels: int, groups: int = 2, rho: np.ndarray | None = None, lag_sums: bool = False):
+        if rho is not None and lag_sums:
+            raise ValueError("lag-1 sums are kept for the OLS pass only (rho=None)")
+        if rho is None:
+            self.rhos, self.bins = np.zeros(1), [slice(0, n_voxels)]
+        else:
+            self.rhos, label = np.unique(np.asarray(rho, dtype=np.float64), return_inverse=True)
+            if label.size != n_voxels:
+                raise ValueError(f"{label.size} AR(1) coefficients for {n_voxels} voxels")
+            self.bins = [np.flatnonzero(label == b) for b in range(len(self.rhos))]
+        self.xtx = np.zeros((groups, len(self.rhos), n_regressors, n_regressors))
         self.xty = np.zeros((groups, n_regressors, n_voxels))
         self.yty = np.zeros((groups, n_voxels))
         self.n_obs = np.zeros(groups, dtype=np.int64)
+        self.lag = {"yy": np.zeros(n_voxels), "xy": np.zeros((n_regressors, n_voxels)), "xx": np.zeros((n_regressors, n_regressors)), "pairs": 0, "scans": 0} if lag_sums else None
+
+    def _chunks(self, b: int, voxel_chunk: int):
+        """Voxel indices of bin ``b``, ``voxel_chunk`` at a time (slices for the single OLS bin)."""
+        voxels = self.bins[b]
+        if isinstance(voxels, slice):
+            return [slice(start, min(start + voxel_chunk, voxels.stop)) for start in range(0, voxels.stop, voxel_chunk)]
+        return [voxels[start : start + voxel_chunk] for start in range(0, len(voxels), voxel_chunk)]
 
     def add(self, x_task: np.ndarray, nuisance: np.ndarray, y: np.ndarray, group: int, voxel_chunk: int = 50_000) -> None:
         """Add one run: task block (n, P), nuisance block (n, Q), data (n, V)."""
-        q = nuisance_basis(np.asarray(nuisance, dtype=np.float64))
-        x = np.asarray(x_task, dtype=np.float64)
-        xr = x - q @ (q.T @ x)
-        self.xtx[group] += xr.T @ xr
+        x_run = np.asarray(x_task, dtype=np.float64)
+        nuisance_run = np.asarray(nuisance, dtype=np.float64)
+        for b, rho in enumerate(self.rhos):
+            x, q = (ar1_whiten(x_run, rho), nuisance_basis(ar1_whiten(nuisance_run, rho))) if rho else (x_run, nuisance_basis(nuisance_run))
+            xr = x - q @ (q.T @ x)
+            self.xtx[group, b] += xr.T @ xr
+            for idx in self._chunks(b, voxel_chunk):
+                chunk = y[:, idx].astype(np.float64)
+                if rho:
+                    chunk = ar1_whiten(chunk, rho)
+                self.xty[group][:, idx] += xr.T @ chunk
+                self.yty[group][idx] += (chunk**2).sum(axis=0) - ((q.T @ chunk) ** 2).sum(axis=0)
+                if self.lag is not None:
+                    yr = chunk - q @ (q.T @ chunk)
+                    self.lag["yy"][idx] += (yr[1:] * yr[:-1]).sum(axis=0)
+                    self.lag["xy"][:, idx] += xr[1:].T @ yr[:-1] + xr[:-1].T @ yr[1:]
+        # whitening is invertible (unit lower-triangular), so the nuisance rank is that of the OLS bin
         self.n_obs[group] += len(y) - q.shape[1]
-        for start in range(0, y.shape[1], voxel_chunk):
-            chunk = y[:, start : start + voxel_chunk].astype(np.float64)
-            self.xty[group][:, start : start + voxel_chunk] += xr.T @ chunk
-            self.yty[group][start : start + voxel_chunk] += (chunk**2).sum(axis=0) - ((q.T @ chunk) ** 2).sum(axis=0)
+        if self.lag is not None:
+            self.lag["xx"] += xr[1:].T @ xr[:-1]
+            self.lag["pairs"] += len(y) - 1
+            self.lag["scans"] += len(y)
+
+    def residual_ar1(self, betas: np.ndarray) -> np.ndarray:
+        """Lag-1 autocorrelation (V,) of the residuals of the fit ``betas`` (P, V), within runs.
+
+        Yule-Walker as nilearn's run_glm computes it for one run (the lag-1 autocovariance, averaged
+        over the scan pairs, over the variance, averaged over the scans), with the sums pooled over
+        runs. Needs ``lag_sums``.
+        """
+        if self.lag is None:
+            raise ValueError("these normal equations keep no lag-1 sums (lag_sums=False)")
+        rss = self.yty.sum(axis=0) - 2 * (betas * self.xty.sum(axis=0)).sum(axis=0) + (betas * (self.xtx[:, 0].sum(axis=0) @ betas)).sum(axis=0)
+        lag1 = self.lag["yy"] - (betas * self.lag["xy"]).sum(axis=0) + (betas * (self.lag["xx"] @ betas)).sum(axis=0)
+        r0, r1 = rss / self.lag["scans"], lag1 / self.lag["pairs"]
+        return np.divide(r1, r0, out=np.zeros_like(r1), where=r0 > 0)
 
     def z_maps(self, betas: np.ndarray, rows: Sequence[int]) -> tuple[np.ndarray, np.ndarray, int]:
         """z maps of task regressors ``rows`` of the fit of all groups, from its residual variance.
 
         Parameters
         ----------
-        betas : (P, V) the OLS betas of all groups (:meth:`solve`).
+        betas : (P, V) the betas of all groups (:meth:`solve`).
         rows : regressors to test (e.g. the latent dimensions).
 
         Returns
         -------
         (z (len(rows), V): t = beta / se converted to z with the residual dof (0 where unidentified),
-        residual variance (V,), residual degrees of freedom).
+        residual variance (V,) (of the whitened residuals with AR(1)), residual degrees of freedom).
         """
         xtx = self.xtx.sum(axis=0)
         rss = self.yty.sum(axis=0) - (betas * self.xty.sum(axis=0)).sum(axis=0)
-        dof = int(self.n_obs.sum() - np.linalg.matrix_rank(xtx, hermitian=True))
+        dof = int(self.n_obs.sum() - np.linalg.matrix_rank(xtx[0], hermitian=True))
         if dof < 1:
-            raise ValueError(f"no residual degrees of freedom ({self.n_obs.sum()} scans after nuisance, {len(xtx)} task regressors)")
+            raise ValueError(f"no residual degrees of freedom ({self.n_obs.sum()} scans after nuisance, {xtx.shape[-1]} task regressors)")
         sigma2 = np.clip(rss, 0.0, None) / dof
-        unscaled = np.diag(np.linalg.pinv(xtx, rcond=1e-10, hermitian=True))[list(rows)]
-        se = np.sqrt(unscaled[:, None] * sigma2[None, :])
+        unscaled = np.zeros((len(rows), betas.shape[1]))
+        for b, voxels in enumerate(self.bins):
+            unscaled[:, voxels] = np.diag(np.linalg.pinv(xtx[b], rcond=1e-10, hermitian=True))[list(rows)][:, None]
+        se = np.sqrt(unscaled * sigma2[None, :])
         t = np.divide(betas[list(rows)], se, out=np.zeros((len(rows), betas.shape[1])), where=se > 0)
         return t_to_z(t, dof), sigma2, dof
 
     def solve(self, groups: Iterable[int] | None = None) -> np.ndarray:
-        """OLS betas (P, V) from the sums of ``groups`` (all by default); unidentified regressors get 0."""
+        """Betas (P, V) from the sums of ``groups`` (all by default); unidentified regressors get 0."""
         idx = list(range(self.xtx.shape[0])) if groups is None else list(groups)
         xtx = self.xtx[idx].sum(axis=0)
         xty = self.xty[idx].sum(axis=0)
-        return np.linalg.pinv(xtx, rcond=1e-10, hermitian=True) @ xty
+        betas = np.zeros_like(xty)
+        for b, voxels in enumerate(self.bins):
+            betas[:, voxels] = np.linalg.pinv(xtx[b], rcond=1e-10, hermitian=True) @ xty[:, voxels]
+        return betas
 
     def identified(self, group: int) -> np.ndarray:
         """(P,) bool: regressors with any signal in ``group``."""
-        return np.diag(self.xtx[group]) > 1e-8
+        return np.diag(self.xtx[group, 0]) > 1e-8
 
 
 def split_half_reliability(test_even: np.ndarray, test_odd: np.ndarray) -> np.ndarray:
@@ -223,6 +312,7 @@ def fit_encoding_glm(
     hrf_model: str = "glover",
     high_pass: float = 0.01,
     voxel_chunk: int = 50_000,
+    noise_model: str = "ols",
 ) -> GlmFit:
     """Fit the encoding GLM over all task-faces runs of one subject.
 
@@ -236,11 +326,14 @@ def fit_encoding_glm(
     excluded : training stimuli left out of the latent regressors and their z-scoring (leaked test images).
     hrf_model, high_pass : see :func:`facebrain.encoding.design.run_design`.
     voxel_chunk : voxels per matrix product (bounds the memory of one product).
+    noise_model : 'ols' or 'ar1' (nilearn's AR(1) prewhitening; module docstring).
 
     Returns
     -------
     GlmFit
     """
+    if noise_model not in NOISE_MODELS:
+        raise ValueError(f"noise_model must be one of {NOISE_MODELS}, got {noise_model!r}")
     if not runs:
         raise DataError("<task-faces runs>", "no task-faces runs to fit")
     train_trials, test_faces = [], set()
@@ -259,18 +352,34 @@ def fit_encoding_glm(
     mean, sd = zscore_latents(latents, train_trials)
     latents_z = {name: (np.asarray(vec, dtype=np.float64) - mean) / sd for name, vec in latents.items()}
     n_latents = len(mean)
-    normal = None
     space_mask = mask if isinstance(mask, SpaceMask) else SpaceMask(VOLUME, np.asarray(mask, bool))
     log.info("GLM: %d runs, %d %s elements, K=%d, %d test faces", len(runs), space_mask.n_elements, space_mask.space, n_latents, len(test_faces))
     halves = split_halves(runs)
-    for run, half in zip(tqdm(runs, desc="GLM runs", unit="run"), halves):
-        y = space_mask.load_run(run)
-        if len(run.confounds) != y.shape[0]:
-            raise DataError(run.bold, f"{y.shape[0]} volumes but {len(run.confounds)} confound rows")
-        task, nuisance = run_design(run.events, y.shape[0], run.tr, latents_z, test_faces, run.confounds, excluded, hrf_model, high_pass)
-        if normal is None:
-            normal = NormalEquations(task.shape[1], y.shape[1])
-        normal.add(task.to_numpy(), nuisance.to_numpy(), percent_signal_change(y), group=half, voxel_chunk=voxel_chunk)
+    designs: list[tuple[Any, np.ndarray]] = []  # (task DataFrame, nuisance) per run, built on the first pass
+
+    def accumulate(rho: np.ndarray | None, desc: str) -> NormalEquations:
+        """One pass over the runs' BOLD: the normal equations of the OLS fit (rho None) or of the AR(1)-whitened fit."""
+        normal = None
+        for i, (run, half) in enumerate(zip(tqdm(runs, desc=desc, unit="run"), halves)):
+            y = space_mask.load_run(run)
+            if len(designs) <= i:
+                if len(run.confounds) != y.shape[0]:
+                    raise DataError(run.bold, f"{y.shape[0]} volumes but {len(run.confounds)} confound rows")
+                task, nuisance = run_design(run.events, y.shape[0], run.tr, latents_z, test_faces, run.confounds, excluded, hrf_model, high_pass)
+                designs.append((task, nuisance.to_numpy()))
+            task, nuisance = designs[i]
+            if normal is None:
+                normal = NormalEquations(task.shape[1], y.shape[1], rho=rho, lag_sums=noise_model == "ar1" and rho is None)
+            normal.add(task.to_numpy(), nuisance, percent_signal_change(y), group=half, voxel_chunk=voxel_chunk)
+        return normal
+
+    normal = accumulate(None, "GLM runs (OLS)")
+    rho = np.zeros(space_mask.n_elements)
+    if noise_model == "ar1":
+        rho = bin_ar1(normal.residual_ar1(normal.solve()))
+        log.info("AR(1) coefficients of the OLS residuals: median %.2f, %d bins of 1/%d", float(np.median(rho)), len(np.unique(rho)), AR1_BINS)
+        normal = accumulate(rho, "GLM runs (AR(1) refit)")
+    task = designs[-1][0]
     columns = list(task.columns)
     betas = normal.solve()
     rows = {c: j for j, c in enumerate(columns)}
@@ -299,6 +408,8 @@ def fit_encoding_glm(
         split_half_r=split_r.astype(np.float32),
         z_latents=z_latents.astype(np.float32),
         residual_var=residual_var.astype(np.float32),
+        noise_model=noise_model,
+        ar1=rho.astype(np.float32),
         dof=dof,
         W_halves=np.stack([h[latent_rows] for h in halves]).astype(np.float32),
         n_runs=len(runs),
@@ -336,6 +447,7 @@ def fit_subject_glm(
     hrf_model: str = "glover",
     high_pass: float = 0.01,
     voxel_chunk: int = 50_000,
+    noise_model: str = "ols",
     reader_options: Mapping[str, Any] | None = None,
     provenance: Mapping[str, Any] | None = None,
 ) -> GlmFit:
@@ -350,6 +462,7 @@ def fit_subject_glm(
     ``audit`` holds the fmri stage's stimulus audit of the subject (or nothing): the training
     trials of its leaked stimuli (training names showing a test face's image,
     :func:`facebrain.fmri.audit.leaked_stimuli`) are left out of the latent regressors.
+    ``noise_model`` ('ols' or 'ar1') as in :func:`fit_encoding_glm`.
     ``reader_options`` (``space``, ``confounds``) go to :class:`facebrain.fmri.reader.BidsFmriDataset`.
     """
     from facebrain.fmri.audit import leaked_stimuli
@@ -363,11 +476,11 @@ def fit_subject_glm(
     runs = BidsFmriDataset(bids_root, **(reader_options or {})).runs(subject, "faces")
     latents, _ = read_stimulus_latents(latents_h5)
     mask = read_mask(brain_mask)
-    fit = fit_encoding_glm(runs, mask, latents, excluded, hrf_model, high_pass, voxel_chunk)
-    fields = {k: v for k, v in vars(fit).items() if k not in ("n_runs", "dof")}
+    fit = fit_encoding_glm(runs, mask, latents, excluded, hrf_model, high_pass, voxel_chunk, noise_model)
+    fields = {k: v for k, v in vars(fit).items() if k not in ("n_runs", "dof", "noise_model")}
     fields["columns"] = np.asarray(fit.columns, dtype=object)
     fields["test_faces"] = np.asarray(fit.test_faces, dtype=object)
-    attrs = dict(provenance or {}, n_runs=fit.n_runs, dof=fit.dof, excluded=sorted(excluded))
+    attrs = dict(provenance or {}, n_runs=fit.n_runs, dof=fit.dof, noise_model=fit.noise_model, excluded=sorted(excluded))
     write_h5(out_h5, fields, attrs=attrs)
     names = [latent_column(k) for k in range(fit.W.shape[0])]
     mask.save(fit.W, out_betas, provenance, names=names)
