@@ -16,7 +16,7 @@ from facebrain.models.batches import TrainPool
 from facebrain.models.grouped import GVAE, dimension_kl, mlvae_group_posterior, shared_dimensions
 from facebrain.models.pairs import sample_pairs
 from facebrain.models.registry import build_model
-from facebrain.models.svae import PAIR_EPS, pair_loss
+from facebrain.models.svae import PAIR_EPS, pair_loss, romeo_pair_loss
 from facebrain.training import save_model
 from facebrain.traversals import plot_forced_traversals
 from conftest import image_grid, shown_image
@@ -157,10 +157,52 @@ def test_explicit_names_an_unknown_factor(grid_pool):
         model.training_step(sample_pairs(grid_pool, 4, np.random.default_rng(0)), model.configure_optimizers(1e-3))
 
 
-def test_svae_needs_a_free_dimension(grid_pool):
-    model = build_model({"kind": "svae", "latent_dim": 3}, in_channels=1)
-    with pytest.raises(ValueError, match="latent_dim 3"):
-        model.training_step(sample_pairs(grid_pool, 4, np.random.default_rng(0)), model.configure_optimizers(1e-3))
+def test_svae_takes_as_many_latents_as_factors_romeos_setting(grid_pool):
+    """K = F (every dimension forced, no free one) trains; K < F leaves a factor without its dimension."""
+    pairs = sample_pairs(grid_pool, 4, np.random.default_rng(0))
+    assert len(pairs.factor_names) == 3
+    model = build_model({"kind": "svae", "latent_dim": 3, "pair_form": "romeo", "pair_codes": "sample"}, in_channels=1)
+    logs = model.training_step(pairs, model.configure_optimizers(1e-3))
+    assert np.isfinite(logs["pair"]) and np.isfinite(logs["loss"])
+    model = build_model({"kind": "svae", "latent_dim": 2}, in_channels=1)
+    with pytest.raises(ValueError, match="latent_dim 2 is smaller than the 3"):
+        model.training_step(pairs, model.configure_optimizers(1e-3))
+    with pytest.raises(ValueError, match="pair_form"):
+        build_model({"kind": "svae", "pair_form": "bounded"}, in_channels=1)
+
+
+def test_romeo_pair_loss_is_the_formula_as_written():
+    """-(dz_d)^2 + 1/(K-1) sum_{k != d} (dz_k)^2, by hand, averaged over two pairs (K = 3)."""
+    z1 = torch.tensor([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0]])
+    z2 = torch.tensor([[2.0, 1.0, 0.0], [1.0, 4.0, 2.0]])
+    changed = torch.tensor([0, 2])
+    first = -4.0 + (1.0 + 0.0) / 2  # pair 1: changed dim 0
+    second = -1.0 + (0.0 + 9.0) / 2  # pair 2: changed dim 2
+    assert romeo_pair_loss(z1, z2, changed).item() == pytest.approx((first + second) / 2)
+    divided = (first / (5.0 + PAIR_EPS) + second / (10.0 + PAIR_EPS)) / 2
+    assert pair_loss(z1, z2, changed).item() == pytest.approx(divided)
+    spread = torch.tensor([[20.0, 1.0, 0.0]])  # pair 1 with its forced change 10 times larger
+    assert romeo_pair_loss(z1[:1], spread, changed[:1]).item() == pytest.approx(-400.0 + 0.5)  # unbounded below
+    assert pair_loss(z1[:1], spread, changed[:1]).item() > -1.0
+
+
+@pytest.mark.parametrize("form", ["divided", "romeo"])
+@pytest.mark.parametrize("codes", ["mean", "sample"])
+def test_svae_pair_loss_uses_the_form_and_codes_its_spec_names(grid_pool, monkeypatch, form, codes):
+    torch.manual_seed(0)
+    model = build_model({"kind": "svae", "latent_dim": 4, "pair_form": form, "pair_codes": codes}, in_channels=1)
+    seen = {}
+    forward_terms = model.forward_terms
+    monkeypatch.setattr(model, "forward_terms", lambda x: seen.setdefault("terms", forward_terms(x)))
+    pairs = sample_pairs(grid_pool, 6, np.random.default_rng(0))
+    logs = model.training_step(pairs, model.configure_optimizers(1e-3))
+    z1, z2 = seen["terms"]["z" if codes == "sample" else "mu"].detach().chunk(2)
+    assert not torch.allclose(seen["terms"]["z"], seen["terms"]["mu"])  # the two forms see different codes
+    diff2 = (z1 - z2) ** 2
+    forced = diff2[torch.arange(6), pairs.changed]
+    raw = (diff2.sum(dim=1) - forced) / 3 - forced
+    expected = raw.mean() if form == "romeo" else (raw / (diff2.sum(dim=1) + PAIR_EPS)).mean()
+    assert logs["pair"] == pytest.approx(expected.item(), rel=1e-5, abs=1e-7)
 
 
 def test_vaegan_steps_all_three_networks(grid_pool):

@@ -1,5 +1,7 @@
 # metrics stage: config look-ups and target lists (paths come from facebrain.paths).
 
+from facebrain.models.kinds import resolve_spec
+
 
 METRIC_COUNT_KEYS = ("batch_size", "num_train", "num_eval", "num_variance_estimate", "num_observations")
 """The `metrics:` entries that set the sample counts of every metric job."""
@@ -10,10 +12,24 @@ def seed_model(name, seed):
     return name if int(model_spec(name).get("seed", 0)) == int(seed) else f"{name}-seed{seed}"
 
 
+SVAE_PAIR_FORMS = {"divided": "divided pair loss", "romeo": "pair loss as Romeo wrote it"}
+SVAE_PAIR_CODES = {"mean": "posterior means", "sample": "sampled codes"}
+"""How an SVAE row's label names its pair loss (facebrain.models.svae: pair_form, pair_codes)."""
+
+
+def row_label(name):
+    """The table row label of model ``name`` (`metrics.row_labels`, else the name); an SVAE row
+    also names its pair loss form, the codes it compares and its latent size."""
+    label = config["metrics"]["row_labels"].get(name, name)
+    spec = resolve_spec(model_spec(name), name)
+    if spec["kind"] == "svae":
+        label += f" ({SVAE_PAIR_FORMS[spec['pair_form']]} on {SVAE_PAIR_CODES[spec['pair_codes']]}; K {spec['latent_dim']})"
+    return label
+
+
 def table_models(dataset):
     """{row label: [model file names, one per seed]} of the disentanglement table of ``dataset``."""
-    labels = config["metrics"]["row_labels"]
-    return {labels.get(name, name): [seed_model(name, s) for s in config["metrics"]["seeds"]] for name in config["metrics"]["tables"][dataset]}
+    return {row_label(name): [seed_model(name, s) for s in config["metrics"]["seeds"]] for name in config["metrics"]["tables"][dataset]}
 
 
 def metrics_ground_truth(wildcards):

@@ -70,7 +70,7 @@ KINDS: dict[str, Kind] = {
     "dipvae_i": Kind({**_VAE, "lambda_od": 10.0, "lambda_d": 100.0}),
     "dipvae_ii": Kind({**_VAE, "lambda_od": 10.0, "lambda_d": 10.0}),
     "vaegan": Kind({**_VAE, "beta": 1.0, "gamma": 0.01}),
-    "svae": Kind({**_VAE, "beta": 4.0, "pair_weight": 100.0}, batch_kind="pairs"),
+    "svae": Kind({**_VAE, "beta": 4.0, "pair_weight": 100.0, "pair_form": "divided", "pair_codes": "mean"}, batch_kind="pairs"),
     "gvae": Kind({**_VAE, "beta": 1.0, "adaptive": True, "num_changed": 1}, batch_kind="pairs"),
     "mlvae": Kind({**_VAE, "beta": 1.0, "adaptive": True, "num_changed": 1, "group_variance": "dlib"}, batch_kind="pairs"),
     "explicit": Kind({**_VAE, "factors": "", "beta": 1.0, "supervision": 1.0, "similarity": 0.0, "cycle": 0.0, "adversary": 0.0},
