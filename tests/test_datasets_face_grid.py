@@ -81,6 +81,20 @@ def test_metrics_on_the_grid_see_the_faces_rendering_on_demand_gives(grid_file, 
     np.testing.assert_array_equal(read.sample_observations_from_factors(factors, rng), rendered.sample_observations_from_factors(factors, rng))
 
 
+def test_metrics_render_on_demand_the_same_bytes_on_two_workers_and_render_each_face_once(monkeypatch):
+    factors = np.array([[0, 1, 0, 1, 0, 1, 0, 1], [1] * 8, [0, 1, 0, 1, 0, 1, 0, 1], [0] * 8])
+    rng = np.random.default_rng(0)
+    serial = ground_truth.SynthFaces(levels=LEVELS).sample_observations_from_factors(factors, rng)
+    parallel = ground_truth.SynthFaces(levels=LEVELS, workers=2, cache_size=2)
+    assert parallel.sample_observations_from_factors(factors, rng).tobytes() == serial.tobytes()
+    rendered = []
+    monkeypatch.setattr(ground_truth, "render_faces", lambda values, workers=1: rendered.append(len(values)) or render_faces(values))
+    assert parallel.sample_observations_from_factors(factors[2:], rng).tobytes() == serial[2:].tobytes()
+    assert rendered == []  # the 2 most recently used faces are cached
+    parallel.sample_observations_from_factors(factors[:2], rng)
+    assert rendered == [1]  # [1] * 8 was evicted; [0, 1, ...] is still cached
+
+
 def test_a_grid_that_cannot_be_mapped_is_refused(tmp_path):
     import h5py
 

@@ -90,7 +90,9 @@ def test_paper_pair_kinds_and_metrics_read_synthfaces_from_the_grid_rendered_onc
     grid = paths.path("face_grid")
     assert [job["output"] for job in jobs if job["rule"] == "synthfaces_grid"] == [[grid]]
     paper = yaml.safe_load((REPO / "presets/paper.yaml").read_text())
-    pair_models = {m for m in paper["metrics"]["tables"]["synthfaces"] if kind(paper.get("models", {}).get(m, {}).get("kind", m)).batch_kind == "pairs"}
+    models = {**yaml.safe_load((REPO / "config.yaml").read_text())["models"], **paper.get("models", {})}
+    specs = {m: models[m] for m in paper["metrics"]["tables"]["synthfaces"]}
+    pair_models = {m for m, spec in specs.items() if kind(spec["kind"]).batch_kind_for(spec) == "pairs"}
     trained = {}
     for job in jobs:
         if job["rule"] == "train_model" and "/synthfaces/" in job["output"][0]:

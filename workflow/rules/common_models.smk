@@ -73,7 +73,8 @@ def train_settings(wildcards):
 def face_grid_input(wildcards):
     """The SynthFaces grid a pair kind reads its SynthFaces pairs from (`train.synthfaces_pairs: grid`); {} for other jobs."""
     pairs_from_grid = wildcards.dataset == "synthfaces" and config["train"]["synthfaces_pairs"] == "grid"
-    if pairs_from_grid and kind(model_spec(wildcards.model)["kind"]).batch_kind == "pairs":
+    spec = model_spec(wildcards.model)
+    if pairs_from_grid and kind(spec["kind"]).batch_kind_for(spec) == "pairs":
         return {"face_grid": paths.path("face_grid")}
     return {}
 

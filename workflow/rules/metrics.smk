@@ -18,7 +18,7 @@ rule model_metrics:
         counts=metric_counts(),
         source=metrics_source_of_wildcards,
         seed=config["seed"],
-    threads: 1
+    threads: config["metrics"]["threads"]
     resources:
         mem_mb=4000,
         runtime=60,

@@ -15,4 +15,5 @@ run_step(
     levels=counts["levels"],
     dci_estimators=counts["dci_estimators"],
     device=snakemake.config["device"],
+    workers=snakemake.threads,
 )

@@ -44,7 +44,8 @@ def representation_function(model_path: str | Path, device: str = "auto"):
 
 
 def evaluate_model(model: str | Path, ground_truth: str | Path, out: str | Path, details_out: str | Path, source: str, counts: Mapping[str, int],
-                   seed: int, levels: int = 5, dci_estimators: int = 100, device: str = "auto", provenance: Mapping[str, Any] | None = None) -> dict[str, float]:
+                   seed: int, levels: int = 5, dci_estimators: int = 100, device: str = "auto", workers: int = 1,
+                   provenance: Mapping[str, Any] | None = None) -> dict[str, float]:
     """All five metrics of one trained model.
 
     Parameters
@@ -66,12 +67,13 @@ def evaluate_model(model: str | Path, ground_truth: str | Path, out: str | Path,
     levels : classes of continuous factors.
     dci_estimators : boosting stages of DCI's classifiers.
     device : torch device for encoding.
+    workers : processes rendering SynthFaces on demand (source 'render').
 
     Returns
     -------
     the flat record.
     """
-    gt = load_ground_truth(source, ground_truth, levels=levels, seed=seed)
+    gt = load_ground_truth(source, ground_truth, levels=levels, seed=seed, workers=workers)
     f = representation_function(model, device)
     batch, n_train, n_eval = int(counts["batch_size"]), int(counts["num_train"]), int(counts["num_eval"])
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(6)]

@@ -26,8 +26,8 @@ same ``facebrain.latents.encode_images`` serves as representation function.
 
 from __future__ import annotations
 
-import functools
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -163,31 +163,41 @@ class SynthFaces(GroundTruthData):
     Each continuous factor (in [-1, 1]) takes ``levels`` evenly spaced values;
     eyeglasses takes 0 and 1. Observations are uint8 (n, 64, 64, 3), rendered
     by :func:`facebrain.datasets.synthfaces.render_faces` (rendered and
-    preprocessed as the prepared data set); renders are cached.
+    preprocessed as the prepared data set); the faces of a batch missing from
+    the cache (the ``cache_size`` most recently used) are rendered together on
+    ``workers`` processes, the same bytes whatever their number.
 
     Parameters
     ----------
     levels : number of levels of each continuous factor (>= 2).
     cache_size : number of rendered faces kept in memory.
+    workers : rendering processes.
     """
 
-    def __init__(self, levels: int = 5, cache_size: int = 50_000):
+    def __init__(self, levels: int = 5, cache_size: int = 50_000, workers: int = 1):
         self.factor_names = list(FACTOR_NAMES)
         self.values = grid_values(levels)
         self.factors_num_values = [len(v) for v in self.values]
         self.observation_shape = (64, 64, 3)
-        self._render = functools.lru_cache(maxsize=cache_size)(self._render_uncached)
+        self.cache_size, self.workers = int(cache_size), int(workers)
+        self._cache: OrderedDict[tuple[int, ...], np.ndarray] = OrderedDict()
 
     def factor_values(self, factors: np.ndarray) -> np.ndarray:
         """Factor values (n, F) float64 of factor classes ``factors`` (n, F)."""
         return cell_values(self.values, factors)
 
-    def _render_uncached(self, classes: tuple[int, ...]) -> np.ndarray:
-        return render_faces(cell_values(self.values, np.array([classes])))[0]
-
     def sample_observations_from_factors(self, factors: np.ndarray, random_state: np.random.Generator) -> np.ndarray:
         """Rendered faces of factor classes ``factors`` (n, F); uint8 (n, 64, 64, 3)."""
-        return np.stack([self._render(tuple(int(c) for c in row)) for row in np.asarray(factors, dtype=np.int64)])
+        keys = [tuple(int(c) for c in row) for row in np.asarray(factors, dtype=np.int64)]
+        missing = list(dict.fromkeys(key for key in keys if key not in self._cache))
+        if missing:
+            self._cache.update(zip(missing, render_faces(cell_values(self.values, np.array(missing)), self.workers)))
+        for key in keys:
+            self._cache.move_to_end(key)
+        faces = np.stack([self._cache[key] for key in keys])
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return faces
 
 
 class SynthFacesGrid(GroundTruthData):
@@ -282,7 +292,7 @@ class SampledGroundTruth(GroundTruthData):
         return self.classes[items], self.images[items]
 
 
-def load_ground_truth(source: str, path: str | Path, levels: int = 5, max_images: int = 20_000, seed: int = 0) -> GroundTruthData:
+def load_ground_truth(source: str, path: str | Path, levels: int = 5, max_images: int = 20_000, seed: int = 0, workers: int = 1) -> GroundTruthData:
     """The ground truth the metrics sample from.
 
     Parameters
@@ -294,11 +304,12 @@ def load_ground_truth(source: str, path: str | Path, levels: int = 5, max_images
     levels : levels (render) or quantile classes (prepared) of continuous factors
         (a grid has the levels it was rendered with).
     max_images : prepared: at most this many held-out images (drawn with ``seed``).
+    workers : render: rendering processes.
     """
     if source == "dsprites":
         return DSprites(path)
     if source == "render":
-        return SynthFaces(levels=levels)
+        return SynthFaces(levels=levels, workers=workers)
     if source == "grid":
         return SynthFacesGrid(path)
     if source == "prepared":
