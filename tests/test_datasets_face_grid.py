@@ -14,8 +14,10 @@ from facebrain.datasets.face_grid import FaceGrid, grid_values, write_face_grid
 from facebrain.datasets.prepared import PreparedData, write_prepared
 from facebrain.datasets.synthfaces import FACTOR_NAMES, generate_synthfaces, render_faces, sample_factors
 from facebrain.errors import DataError
+from facebrain.metrics.evaluate import evaluate_model
 from facebrain.models.batches import TrainPool
-from facebrain.training import train_model
+from facebrain.models.registry import build_model
+from facebrain.training import save_model, train_model
 
 LEVELS = 2  # 2^7 x 2 = 256 cells
 
@@ -180,3 +182,20 @@ def test_no_training_step_renders_with_the_grid(face_pool, grid_file, tmp_path, 
     with pytest.raises(AssertionError, match="rendered during training"):  # without the grid the same job renders
         train_model(face_pool.path, out / "model.pt", out / "train_log.tsv", out / "evaluation.json", "svae",
                     {"kind": "svae", "latent_dim": 10}, train, seed=0, device="cpu")
+
+
+def test_no_metric_renders_with_the_grid(grid_file, tmp_path, monkeypatch):
+    """The metrics of the paper preset (synthfaces_source: grid) draw every observation without rendering."""
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a face was rendered for a metric")
+
+    monkeypatch.setattr(synthfaces, "render_face", forbidden)
+    monkeypatch.setattr(ground_truth, "render_faces", forbidden)
+    save_model(build_model({"kind": "vae", "latent_dim": 4}, in_channels=3).eval(), tmp_path / "model.pt", "vae", {"kind": "vae", "latent_dim": 4})
+    counts = {"batch_size": 4, "num_train": 6, "num_eval": 4, "num_variance_estimate": 20, "num_observations": 40}
+    record = evaluate_model(tmp_path / "model.pt", grid_file, tmp_path / "m.json", tmp_path / "d.json", "grid", counts, seed=0,
+                            dci_estimators=2, device="cpu")
+    assert 0 <= record["mig"] <= 1
+    with pytest.raises(AssertionError, match="rendered for a metric"):  # on demand, the same metrics render
+        evaluate_model(tmp_path / "model.pt", grid_file, tmp_path / "m.json", tmp_path / "d.json", "render", counts, seed=0,
+                       levels=LEVELS, dci_estimators=2, device="cpu")
