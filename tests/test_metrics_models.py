@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -13,6 +16,7 @@ from facebrain.dimension_labels import abs_correlation
 from facebrain.io import write_json
 from facebrain.latents import encode_images
 from facebrain.models.batches import TrainPool
+from facebrain.models.explicit import quantise_factors
 from facebrain.models.grouped import GVAE, dimension_kl, mlvae_group_posterior, shared_dimensions
 from facebrain.models.pairs import sample_pairs
 from facebrain.models.registry import build_model
@@ -149,6 +153,70 @@ def test_explicit_latents_put_the_factor_dims_last(grid_pool):
     assert model.latent_dim == 5 and model.content_dim == 4
     _, logvar = model.encode(grid_pool.batch(np.arange(2)))
     assert torch.isinf(logvar[:, 4]).all() and torch.isfinite(logvar[:, :4]).all()
+
+
+def _explicit_step(grid_pool, **weights):
+    """One training step of an explicit model (factor 'b') with sharp posteriors (z = mu_z), the
+    model as it was before the step, the pairs, the decoder's inputs and the step's logs."""
+    torch.manual_seed(0)
+    model = build_model({**SPECS["explicit"], "similarity": 0.0, "cycle": 0.0, "adversary": 0.0, **weights}, in_channels=1)
+    model.encoder.register_forward_hook(lambda module, inputs, out: (out[0], torch.full_like(out[1], -30.0)))
+    decoded = []
+    model.decoder.register_forward_hook(lambda module, inputs, out: decoded.append(inputs[0].detach()))
+    before = copy.deepcopy(model)
+    pairs = sample_pairs(grid_pool, 8, np.random.default_rng(0))
+    pairs = dataclasses.replace(pairs, x2=1.0 - pairs.x2)  # x' far from x in pixels: a wrong target shows
+    logs = model.training_step(pairs, model.configure_optimizers(1e-3))
+    return before, pairs, decoded, logs
+
+
+def _bce(model, code, target):
+    return (torch.nn.functional.binary_cross_entropy_with_logits(model.decoder(code), target, reduction="sum") / target.shape[0]).item()
+
+
+def test_explicit_forward_cycle_is_the_swap_reconstruction_of_the_second_image(grid_pool):
+    """Hejna's Eq. 2: decode x's content with the factor dims of x' and compare with x' (not a latent cycle)."""
+    model, pairs, _, logs = _explicit_step(grid_pool, cycle=1.0)
+    with torch.no_grad():
+        content = model.encode(pairs.x1)[0][:, :model.content_dim]
+        factor_dims2 = model.encode(pairs.x2)[0][:, model.content_dim:]
+        swap = torch.cat([content, factor_dims2], dim=1)
+        assert logs["cycle"] == pytest.approx(_bce(model, swap, pairs.x2), rel=1e-4)
+        assert abs(logs["cycle"] - _bce(model, swap, pairs.x1)) > 100  # the target is x', not x
+    assert "similarity" not in logs and "adversary_encoder" not in logs
+
+
+def test_explicit_decoder_sees_the_encoders_factor_dims_never_the_true_factors(grid_pool):
+    model, pairs, decoded, _ = _explicit_step(grid_pool, cycle=1.0)
+    with torch.no_grad():
+        y_hat1 = model.encode(pairs.x1)[0][:, model.content_dim:]
+        y_hat2 = model.encode(pairs.x2)[0][:, model.content_dim:]
+    column = pairs.factor_columns("b")
+    assert len(decoded) == 2  # the reconstruction of x, the swap reconstruction of x'
+    torch.testing.assert_close(decoded[0][:, model.content_dim:], y_hat1, atol=1e-5, rtol=0)
+    torch.testing.assert_close(decoded[1][:, model.content_dim:], y_hat2, atol=1e-5, rtol=0)
+    assert (decoded[0][:, model.content_dim:] - pairs.y1[:, column]).abs().max() > 1e-2
+
+
+def test_quantise_factors_cuts_the_standardised_uniform_range_into_equal_classes():
+    y = torch.tensor([[-5.0], [-1.0], [0.0], [0.5], [1.0], [5.0]])
+    # 4 classes over [-sqrt 3, sqrt 3]: edges -0.866, 0, 0.866
+    assert quantise_factors(y, 4).squeeze(1).tolist() == [0, 0, 1, 2, 3, 3]
+
+
+def test_explicit_adversary_is_a_cross_entropy_over_quantised_factor_labels(grid_pool):
+    model, pairs, _, logs = _explicit_step(grid_pool, adversary=1.0)
+    bins = model.adversary_bins
+    with torch.no_grad():
+        content = model.encode(pairs.x1)[0][:, : model.content_dim]
+        logits = model.predictor(content)  # (B, bins): one factor
+        labels = quantise_factors(pairs.y1[:, pairs.factor_columns("b")], bins)[:, 0]
+        predictor_ce = torch.nn.functional.cross_entropy(logits, labels).item()
+        confusion = (-torch.log_softmax(logits, dim=1).mean(dim=1)).mean().item()
+    assert logs["adversary"] == pytest.approx(predictor_ce, rel=1e-4)  # what g minimises
+    assert logs["adversary_encoder"] == pytest.approx(confusion, rel=1e-4)  # the encoder's: g against uniform
+    assert logs["adversary_encoder"] >= math.log(bins) - 1e-6  # bounded below, unlike a maximised error
+    assert "cycle" not in logs and "similarity" not in logs
 
 
 def test_explicit_names_an_unknown_factor(grid_pool):

@@ -59,3 +59,28 @@ def test_probe_reads_class_from_informative_codes_and_not_from_noise():
     bad = probe_scores(noise[:300], labels[:300], noise[300:], labels[300:], style)
     assert good["accuracy"] > 0.95 and bad["accuracy"] < 0.25
     assert good["style_r2"] < 0.1
+
+
+def test_each_linear_probe_row_switches_on_exactly_the_terms_its_name_says():
+    """Hejna et al.'s Table 1 rows: the schema's default specs, and the terms a training step logs."""
+    import yaml
+    from conftest import REPO
+
+    from facebrain.models.registry import build_model
+
+    schema = yaml.safe_load((REPO / "workflow/schemas/metrics.schema.yaml").read_text())
+    specs = schema["properties"]["linear_probe"]["properties"]["specs"]["default"]
+    named = {"VAE": ("vae", set()), "beta-VAE": ("betavae", set()), "predictor VAE": ("explicit", {"adversary"}),
+             "similarity": ("explicit", {"similarity"}), "forward cycle": ("explicit", {"cycle"})}
+    assert set(specs) == set(named)
+    task = DigitsTask("rotated", np.random.default_rng(0))
+    for label, (kind, terms) in named.items():
+        assert specs[label]["kind"] == kind, label
+        if kind != "explicit":
+            continue
+        assert {t for t in ("similarity", "cycle", "adversary") if specs[label].get(t, 0)} == terms, label
+        torch.manual_seed(0)
+        model = build_model(specs[label], in_channels=1, name=label)
+        logs = model.training_step(task.pairs(4, np.random.default_rng(0)), model.configure_optimizers(1e-3))
+        logged = {t for t, key in (("similarity", "similarity"), ("cycle", "cycle"), ("adversary", "adversary_encoder")) if key in logs}
+        assert logged == terms, label
