@@ -84,3 +84,16 @@ def test_each_linear_probe_row_switches_on_exactly_the_terms_its_name_says():
         logs = model.training_step(task.pairs(4, np.random.default_rng(0)), model.configure_optimizers(1e-3))
         logged = {t for t, key in (("similarity", "similarity"), ("cycle", "cycle"), ("adversary", "adversary_encoder")) if key in logs}
         assert logged == terms, label
+
+
+def test_factorvae_as_kim_and_mnih_trains_on_two_independent_digit_batches():
+    from facebrain.models.registry import build_model
+    from facebrain.probes.digits import train_on_digits
+
+    task = DigitsTask("rotated", np.random.default_rng(0))
+    torch.manual_seed(0)
+    model = build_model({"kind": "factorvae", "latent_dim": 4, "discriminator_batch": "independent"}, in_channels=1)
+    first, second = task.two_batches(4, np.random.default_rng(0))
+    assert first.shape == second.shape == (4, 1, 64, 64) and not torch.equal(first, second)
+    logs = train_on_digits(model, task, steps=2, batch_size=4, lr=1e-3, random_state=np.random.default_rng(0))
+    assert len(logs) == 2 and all(np.isfinite(row["discriminator"]) for row in logs)

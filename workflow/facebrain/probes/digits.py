@@ -130,6 +130,10 @@ class DigitsTask:
         """A batch of training images (the ``images`` batch kind)."""
         return self.images(random_state.choice(self.train, size=batch_size))
 
+    def two_batches(self, batch_size: int, random_state: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Two independent batches (the ``two_image_batches`` kind: FactorVAE as Kim & Mnih's Algorithm 2)."""
+        return self.batch(batch_size, random_state), self.batch(batch_size, random_state)
+
     def pairs(self, batch_size: int, random_state: np.random.Generator) -> PairBatch:
         """Pairs of the same training digit at its own style and at a uniformly drawn one."""
         rows = random_state.choice(self.train, size=batch_size)
@@ -142,7 +146,10 @@ class DigitsTask:
 
 def train_on_digits(model, task: DigitsTask, steps: int, batch_size: int, lr: float, random_state: np.random.Generator) -> list[dict[str, float]]:
     """Train a registered model kind on a digits task through :func:`facebrain.training.optimise`; return its losses per step."""
-    draw = task.pairs if model.batch_kind == "pairs" else task.batch
+    draws = {"images": task.batch, "pairs": task.pairs, "two_image_batches": task.two_batches}
+    if model.batch_kind not in draws:
+        raise ValueError(f"digits: model kind '{model.kind}' trains on '{model.batch_kind}' batches; the digits give {sorted(draws)}")
+    draw = draws[model.batch_kind]
     return optimise(model, draw, {"steps": steps, "batch_size": batch_size, "lr": lr, "log_every": 1}, random_state)
 
 
