@@ -15,6 +15,7 @@ from facebrain.encoding.design import run_design, task_events, zscore_latents
 from facebrain.encoding.glm import NormalEquations, ar1_whiten, brain_mask, fit_encoding_glm, load_masked_bold, percent_signal_change, t_to_z
 from facebrain.encoding.localizer import face_selective_mask, localizer_zmap
 from facebrain.encoding.permutation import spearman_permutation_test
+from facebrain.encoding.scaled_bold import ScaledBold, scale_runs
 from facebrain.errors import DataError
 from facebrain.fmri.spaces import VOLUME, SpaceMask
 
@@ -235,6 +236,29 @@ def test_ar1_fit_matches_nilearn_run_glm(tmp_path):
 def test_unknown_noise_model_is_refused(sim):
     with pytest.raises(ValueError, match=r"noise_model must be one of \('ols', 'ar1'\), got 'ar2'"):
         fit_encoding_glm(sim["runs"][:2], sim["mask"], sim["latents"], noise_model="ar2")
+
+
+@pytest.mark.parametrize("noise_model", ["ols", "ar1"])
+def test_glm_from_the_scaled_bold_file_is_the_glm_from_the_bold(sim, tmp_path, noise_model):
+    """One read per subject: the GLM fitted from the runs scaled once into an HDF5 has the same bytes as from the BOLD files."""
+    mask = SpaceMask(VOLUME, sim["mask"])
+    scale_runs(sim["runs"], mask, tmp_path / "scaled.h5")
+    direct = fit_encoding_glm(sim["runs"], sim["mask"], sim["latents"], noise_model=noise_model)
+    from_file = fit_encoding_glm(sim["runs"], sim["mask"], sim["latents"], noise_model=noise_model, bold=ScaledBold(tmp_path / "scaled.h5", sim["runs"], mask.n_elements))
+    for field in ("betas", "z_latents", "residual_var", "split_half_r", "W_halves", "ar1"):
+        assert np.array_equal(getattr(direct, field), getattr(from_file, field)), field
+
+
+def test_scaled_bold_of_other_runs_or_mask_is_refused(sim, tmp_path):
+    mask = SpaceMask(VOLUME, sim["mask"])
+    scale_runs(sim["runs"][:3], mask, tmp_path / "scaled.h5")
+    with pytest.raises(DataError, match=r"scaled.h5: holds the runs .*run2.nii.gz.*but the GLM fits .*run3.nii.gz"):
+        ScaledBold(tmp_path / "scaled.h5", sim["runs"][:4], mask.n_elements)
+    with pytest.raises(DataError, match=r"scaled.h5: 143 elements per volume, but the GLM's mask has 142"):
+        ScaledBold(tmp_path / "scaled.h5", sim["runs"][:3], mask.n_elements - 1)
+    (tmp_path / "other.h5").write_bytes(b"not hdf5")
+    with pytest.raises(DataError, match=r"other.h5: not a scaled-BOLD file"):
+        ScaledBold(tmp_path / "other.h5", sim["runs"][:3], mask.n_elements)
 
 
 def test_bad_bold_grid_raises(tmp_path):

@@ -19,6 +19,7 @@ from conftest import make_face_dataset
 
 from facebrain.encoding.glm import fit_encoding_glm
 from facebrain.encoding.localizer import localize_subject
+from facebrain.encoding.scaled_bold import ScaledBold, scale_runs
 from facebrain.encoding.spin import random_rotations, spin_overlap, spin_sources
 from facebrain.errors import DataError
 from facebrain.fmri import design, fsaverage, spaces
@@ -175,6 +176,14 @@ def test_ar1_prewhitening_on_the_surface(sim, oracle_inputs, oracle_fit):
     ols = oracle_fit[1]
     fpr = [(np.abs(z[:, ~keep]) > 1.96).mean() for z in (fit.z_latents, ols.z_latents)]
     assert fpr[0] < 0.85 * fpr[1], fpr
+
+
+def test_surface_glm_from_the_scaled_bold_file_is_the_glm_from_the_gifti_runs(oracle_inputs, oracle_fit, tmp_path):
+    """The GIFTI runs scaled once per subject (the per-model GLMs' input) give the same betas and z maps."""
+    runs, mask, latents = oracle_inputs
+    scale_runs(runs, mask, tmp_path / "scaled.h5")
+    fit = fit_encoding_glm(runs, mask, latents, bold=ScaledBold(tmp_path / "scaled.h5", runs, mask.n_elements))
+    assert np.array_equal(fit.betas, oracle_fit[1].betas) and np.array_equal(fit.z_latents, oracle_fit[1].z_latents)
 
 
 def test_spin_test_tells_overlapping_from_distinct_planted_maps(sim, oracle_fit):

@@ -128,6 +128,7 @@ FILES: dict[str, str] = {
     "face_selective": f"{_SPACE}/localizer/face_selective.nii.gz",
     "face_selective_hemi": f"{_SPACE}/localizer/face_selective{_HEMI}",
     "localizer_summary": f"{_SPACE}/localizer/localizer.json",
+    "scaled_bold": f"{_SPACE}/scaled_bold.h5",  # task-faces BOLD masked and scaled once for every model's GLM (temporary)
     "encoding_labels": "results/encoding/labels/{model}_dimension_labels.tsv",  # automatic or raters' labels of the beta maps
     "stimulus_latents": f"{_PAIR}/stimulus_latents.h5",
     "glm": f"{_FIT}/glm.h5",

@@ -36,6 +36,16 @@ def space_reader_options(wildcards):
     return fmri_reader_options(SPACE_OF_LABEL[wildcards.space])
 
 
+def bold_reader_options(wildcards):
+    """params of the scaled-BOLD job: reader options for the BOLD of {space} (the confounds are the GLM's)."""
+    return {k: v for k, v in space_reader_options(wildcards).items() if k != "confounds"}
+
+
+def brain_mask_input(wildcards):
+    """The localizer's analysis mask of {subject} in {space}."""
+    return space_map("brain_mask", wildcards.space, subject=wildcards.subject)
+
+
 def localizer_inputs(wildcards):
     """The localizer's maps of {subject} in {space}: the analysis mask and the face-selective mask."""
     return {name: space_map(name, wildcards.space, subject=wildcards.subject) for name in ("brain_mask", "face_selective")}

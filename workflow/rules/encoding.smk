@@ -99,10 +99,35 @@ rule encoding_dimension_labels:
         "../scripts/encoding_dimension_labels.py"
 
 
+rule encoding_scaled_bold:
+    """The task-faces BOLD of a subject in a space, masked and scaled to percent signal change once for every model's GLM (facebrain.encoding.scaled_bold.write_scaled_bold); removed when the GLMs are done."""
+    input:
+        fmri=fmri_subject_input,
+        brain_mask=brain_mask_input,
+    output:
+        temp(paths.path("scaled_bold")),
+    log:
+        paths.log("encoding_scaled_bold", "subject", "space"),
+    benchmark:
+        paths.benchmark("encoding_scaled_bold", "subject", "space")
+    params:
+        root=fmri_root(),
+        reader=bold_reader_options,
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    conda:
+        "../../envs/facebrain.yaml"
+    script:
+        "../scripts/encoding_scaled_bold.py"
+
+
 rule encoding_glm:
     input:
         unpack(localizer_inputs),
         fmri=fmri_subject_input,
+        bold=paths.path("scaled_bold"),
         latents=paths.path("stimulus_latents"),
         audit=stimulus_audit_input,
     output:

@@ -6,4 +6,5 @@ run_step(snakemake, fit_subject_glm, bids_root=snakemake.params.root, subject=sn
          brain_mask=list(snakemake.input.brain_mask), out_h5=snakemake.output.glm, out_betas=list(snakemake.output.betas), out_zmaps=list(snakemake.output.zmaps),
          audit=list(snakemake.input.audit),
          hrf_model=glm["hrf_model"], high_pass=glm["high_pass"], voxel_chunk=glm["voxel_chunk"], noise_model=glm["noise_model"],
+         scaled_bold=snakemake.input.bold,
          reader_options=snakemake.params.reader)

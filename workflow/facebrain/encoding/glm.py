@@ -12,7 +12,8 @@ reliability uses the same sums accumulated separately for two halves of the runs
 BOLD is in memory at a time and the product is taken over voxel chunks, so
 memory is one run plus ``(n_task_regressors x n_voxels)`` sums, whatever the
 number of runs (see bench/glm.py). BOLD is scaled to percent signal change
-per run and voxel.
+per run and voxel, here or once per subject and space for every model
+(:mod:`facebrain.encoding.scaled_bold`).
 
 Noise models (``noise_model``): ``ols`` takes the scans as independent. ``ar1`` is nilearn's
 AR(1) prewhitening (:func:`nilearn.glm.first_level.run_glm`): the lag-1 autocorrelation of each
@@ -28,7 +29,7 @@ nilearn fits each run alone; here the runs share the task betas and one coeffici
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ import numpy as np
 from tqdm import tqdm
 
 from facebrain.encoding.design import FACE, latent_column, run_design, test_column, zscore_latents
+from facebrain.encoding.scaled_bold import ScaledBold, percent_signal_change
 from facebrain.errors import DataError
 from facebrain.fmri.spaces import VOLUME, SpaceMask, load_masked_bold  # noqa: F401  (load_masked_bold: re-exported volume reader)
 
@@ -112,12 +114,6 @@ def brain_mask(mask_paths: Sequence[str | Path]):
     if not inside.any():
         raise DataError(mask_paths[0], "the intersection of the runs' brain masks is empty")
     return nib.Nifti1Image(inside.astype(np.uint8), first.affine)
-
-
-def percent_signal_change(y: np.ndarray) -> np.ndarray:
-    """Scale (n_scans, V) time series to percent signal change of each voxel's mean (0 where the mean is <= 0)."""
-    mean = y.mean(axis=0, keepdims=True)
-    return np.divide(100.0 * (y - mean), mean, out=np.zeros_like(y), where=mean > 0)
 
 
 def nuisance_basis(nuisance: np.ndarray) -> np.ndarray:
@@ -313,6 +309,7 @@ def fit_encoding_glm(
     high_pass: float = 0.01,
     voxel_chunk: int = 50_000,
     noise_model: str = "ols",
+    bold: Callable[[int], np.ndarray] | None = None,
 ) -> GlmFit:
     """Fit the encoding GLM over all task-faces runs of one subject.
 
@@ -327,6 +324,9 @@ def fit_encoding_glm(
     hrf_model, high_pass : see :func:`facebrain.encoding.design.run_design`.
     voxel_chunk : voxels per matrix product (bounds the memory of one product).
     noise_model : 'ols' or 'ar1' (nilearn's AR(1) prewhitening; module docstring).
+    bold : run index -> that run's in-mask percent signal change, (n_volumes, V), e.g. a
+        :class:`facebrain.encoding.scaled_bold.ScaledBold` of the subject; None reads and scales
+        each run's BOLD files here.
 
     Returns
     -------
@@ -361,7 +361,7 @@ def fit_encoding_glm(
         """One pass over the runs' BOLD: the normal equations of the OLS fit (rho None) or of the AR(1)-whitened fit."""
         normal = None
         for i, (run, half) in enumerate(zip(tqdm(runs, desc=desc, unit="run"), halves)):
-            y = space_mask.load_run(run)
+            y = percent_signal_change(space_mask.load_run(run)) if bold is None else bold(i)
             if len(designs) <= i:
                 if len(run.confounds) != y.shape[0]:
                     raise DataError(run.bold, f"{y.shape[0]} volumes but {len(run.confounds)} confound rows")
@@ -370,7 +370,7 @@ def fit_encoding_glm(
             task, nuisance = designs[i]
             if normal is None:
                 normal = NormalEquations(task.shape[1], y.shape[1], rho=rho, lag_sums=noise_model == "ar1" and rho is None)
-            normal.add(task.to_numpy(), nuisance, percent_signal_change(y), group=half, voxel_chunk=voxel_chunk)
+            normal.add(task.to_numpy(), nuisance, y, group=half, voxel_chunk=voxel_chunk)
         return normal
 
     normal = accumulate(None, "GLM runs (OLS)")
@@ -448,6 +448,7 @@ def fit_subject_glm(
     high_pass: float = 0.01,
     voxel_chunk: int = 50_000,
     noise_model: str = "ols",
+    scaled_bold: str | Path | None = None,
     reader_options: Mapping[str, Any] | None = None,
     provenance: Mapping[str, Any] | None = None,
 ) -> GlmFit:
@@ -462,7 +463,9 @@ def fit_subject_glm(
     ``audit`` holds the fmri stage's stimulus audit of the subject (or nothing): the training
     trials of its leaked stimuli (training names showing a test face's image,
     :func:`facebrain.fmri.audit.leaked_stimuli`) are left out of the latent regressors.
-    ``noise_model`` ('ols' or 'ar1') as in :func:`fit_encoding_glm`.
+    ``noise_model`` ('ols' or 'ar1') as in :func:`fit_encoding_glm`. ``scaled_bold``: the subject's
+    BOLD of the space already masked and scaled (:func:`facebrain.encoding.scaled_bold.write_scaled_bold`),
+    read instead of the BOLD files (the same numbers).
     ``reader_options`` (``space``, ``confounds``) go to :class:`facebrain.fmri.reader.BidsFmriDataset`.
     """
     from facebrain.fmri.audit import leaked_stimuli
@@ -476,7 +479,8 @@ def fit_subject_glm(
     runs = BidsFmriDataset(bids_root, **(reader_options or {})).runs(subject, "faces")
     latents, _ = read_stimulus_latents(latents_h5)
     mask = read_mask(brain_mask)
-    fit = fit_encoding_glm(runs, mask, latents, excluded, hrf_model, high_pass, voxel_chunk, noise_model)
+    bold = None if scaled_bold is None else ScaledBold(scaled_bold, runs, mask.n_elements)
+    fit = fit_encoding_glm(runs, mask, latents, excluded, hrf_model, high_pass, voxel_chunk, noise_model, bold)
     fields = {k: v for k, v in vars(fit).items() if k not in ("n_runs", "dof", "noise_model")}
     fields["columns"] = np.asarray(fit.columns, dtype=object)
     fields["test_faces"] = np.asarray(fit.test_faces, dtype=object)
