@@ -53,8 +53,9 @@ class Kind:
     def batch_kind_for(self, hyperparameters: Mapping[str, Any]) -> str:
         """The batch kind of a model with these hyper-parameters (``batch_kind`` unless ``batch_kind_by`` says otherwise)."""
         for key, kinds in self.batch_kind_by.items():
-            if hyperparameters.get(key, self.hyperparameters[key]) in kinds:
-                return kinds[hyperparameters.get(key, self.hyperparameters[key])]
+            value = hyperparameters.get(key, self.hyperparameters[key])
+            if value in kinds:
+                return kinds[value]
         return self.batch_kind
 
 

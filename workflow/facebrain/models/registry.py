@@ -97,7 +97,7 @@ class LatentModel(nn.Module):
         for key, default in self.hyperparameters.items():
             setattr(self, key, coerce_hyperparameter(key, default, hyperparameters.get(key, default), self.kind))
         if self.kind in KINDS:
-            self.batch_kind = KINDS[self.kind].batch_kind_for(hyperparameters)
+            self.batch_kind = KINDS[self.kind].batch_kind_for({key: getattr(self, key) for key in self.hyperparameters})
 
     def init_config(self) -> dict[str, Any]:
         """Constructor keyword arguments (primitives) that rebuild this model's shape."""
