@@ -38,7 +38,7 @@ from facebrain.metrics.ground_truth import SynthFacesGrid
 from facebrain.models.batches import TrainPool
 from facebrain.models.pairs import sample_pairs
 from facebrain.models.registry import build_model
-from facebrain.training import save_model
+from facebrain.models.training import save_model
 
 PAPER = Path(__file__).resolve().parents[1] / "presets" / "paper.yaml"
 

@@ -4,7 +4,7 @@ minimal hand-written torch loop of the same network and loss.
     .venv/bin/python bench/train_throughput.py [--steps 60] [--device auto] [--channels 3] [--threads 1]
 
 The pipeline's step is the real one: the ``images`` sampler of
-:mod:`facebrain.training` (uint8 pool -> float batch) and the model's
+:mod:`facebrain.models.training` (uint8 pool -> float batch) and the model's
 ``training_step``. The baseline indexes a uint8 tensor and writes the loss
 inline. ratio = pipeline / baseline (the pipeline should add no overhead: >= 0.9).
 """
@@ -24,9 +24,9 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 
 from facebrain.device import resolve_device  # noqa: E402
-from facebrain.models.registry import build_model  # noqa: E402
-from facebrain.models.factorvae import permute_dims  # noqa: E402
 from facebrain.models.batches import TrainPool, sample_images  # noqa: E402
+from facebrain.models.factorvae import permute_dims  # noqa: E402
+from facebrain.models.registry import build_model  # noqa: E402
 
 BATCH = 64
 KINDS = {"vae": {}, "betavae": {"beta": 4.0}, "factorvae": {"gamma": 24.0}, "btcvae": {"beta": 6.0}, "dipvae_i": {}, "dipvae_ii": {}}

@@ -11,8 +11,8 @@ from PIL import Image
 
 from facebrain.datasets.celeba import ATTRIBUTE_NAMES, CelebALayout, prepare_faces
 from facebrain.datasets.faces import preprocess_face
-from facebrain.datasets.prepared import PreparedData
 from facebrain.datasets.landmarks import LANDMARK_FACTORS
+from facebrain.datasets.prepared import PreparedData
 from facebrain.datasets.synthfaces import generate_synthfaces
 from facebrain.errors import DataError
 

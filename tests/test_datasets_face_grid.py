@@ -17,7 +17,7 @@ from facebrain.errors import DataError
 from facebrain.metrics.evaluate import evaluate_model
 from facebrain.models.batches import TrainPool
 from facebrain.models.registry import build_model
-from facebrain.training import save_model, train_model
+from facebrain.models.training import save_model, train_model
 
 LEVELS = 2  # 2^7 x 2 = 256 cells
 

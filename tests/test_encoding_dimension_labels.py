@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from conftest import copy_repo, run_snakemake
-from facebrain.dimension_labels import apply_rater_labels
 from facebrain.encoding.tables import labelled_dimensions
 from facebrain.errors import DataError
+from facebrain.models.dimension_labels import apply_rater_labels
 
 
 @pytest.fixture

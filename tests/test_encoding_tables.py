@@ -11,8 +11,8 @@ import pytest
 from facebrain.encoding.accuracy import evaluate_encoding
 from facebrain.encoding.figures import plot_beta_maps, plot_group_figures, plot_rho_map
 from facebrain.encoding.tables import labelled_dimensions, stars, write_beta_overlap, write_decoding_table, write_table1
-from facebrain.fmri.spaces import VOLUME, SpaceMask
 from facebrain.errors import DataError
+from facebrain.fmri.spaces import VOLUME, SpaceMask
 from facebrain.io import write_h5
 from conftest import colour_ranges
 

@@ -12,17 +12,17 @@ import pytest
 import torch
 
 from facebrain.datasets.prepared import PreparedData, write_prepared
-from facebrain.dimension_labels import abs_correlation
 from facebrain.io import write_json
-from facebrain.latents import encode_images
 from facebrain.models.batches import TrainPool
+from facebrain.models.dimension_labels import abs_correlation
 from facebrain.models.explicit import quantise_factors
 from facebrain.models.grouped import GVAE, dimension_kl, mlvae_group_posterior, shared_dimensions
+from facebrain.models.latents import encode_images
 from facebrain.models.pairs import sample_pairs
 from facebrain.models.registry import build_model
 from facebrain.models.svae import PAIR_EPS, pair_loss, romeo_pair_loss
-from facebrain.training import save_model
-from facebrain.traversals import plot_forced_traversals
+from facebrain.models.training import save_model
+from facebrain.models.traversals import plot_forced_traversals
 from conftest import image_grid, shown_image
 
 

@@ -11,8 +11,8 @@ import pytest
 from conftest import assert_same_picture, image_grid, smoke_config
 from facebrain import paths
 from facebrain.datasets.prepared import PreparedData
+from facebrain.models.traversals import plot_forced_traversals
 from facebrain.probes.semantic import semantic_directions
-from facebrain.traversals import plot_forced_traversals
 
 pytestmark = pytest.mark.workflow
 

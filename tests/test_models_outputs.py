@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 
 from facebrain.datasets.prepared import PreparedData
-from facebrain.dimension_labels import abs_correlation, label_dimensions, latent_factor_correlation, matched_correlation
 from facebrain.errors import DataError
 from facebrain.io import write_h5
-from facebrain.latents import write_latents
-from facebrain.model_tables import hparam_table, reconstruction_table
-from facebrain.training import train_model
-from facebrain.traversals import plot_traversals, traversal_codes
+from facebrain.models.dimension_labels import abs_correlation, label_dimensions, latent_factor_correlation, matched_correlation
+from facebrain.models.latents import write_latents
+from facebrain.models.tables import hparam_table, reconstruction_table
+from facebrain.models.training import train_model
+from facebrain.models.traversals import plot_traversals, traversal_codes
 from conftest import SQUARE_FACTORS, image_grid, make_square_dataset, shown_image
 
 

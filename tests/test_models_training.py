@@ -17,13 +17,13 @@ from conftest import REPO
 
 from facebrain.datasets.prepared import write_prepared
 from facebrain.errors import DataError
-from facebrain.latents import decode_latents, encode_images, write_latents
 from facebrain.models.factorvae import FactorVAE, permute_dims
 from facebrain.models.kinds import KINDS, resolve_spec
+from facebrain.models.latents import decode_latents, encode_images, write_latents
 from facebrain.models.registry import build_model, registered_kinds
+from facebrain.models.training import CHECKPOINT_NAME, train_model
 from facebrain.models.vae import gaussian_total_correlation, total_correlation
 from facebrain.provenance import file_sha256
-from facebrain.training import CHECKPOINT_NAME, train_model
 from conftest import SQUARE_FACTORS, make_square_dataset
 
 TRAIN = {"steps": 12, "batch_size": 8, "lr": 1e-3, "checkpoint_every": 4, "log_every": 3, "eval_images": 40}

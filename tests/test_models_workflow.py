@@ -13,7 +13,7 @@ import yaml
 from conftest import REPO, assert_same_picture, dry_run_jobs, image_grid, run_snakemake
 from facebrain import paths
 from facebrain.models.kinds import kind
-from facebrain.traversals import plot_traversals
+from facebrain.models.traversals import plot_traversals
 
 pytestmark = pytest.mark.workflow
 

@@ -14,13 +14,16 @@ LIBRARY = REPO / "workflow" / "facebrain"
 LAYERS = [
     {"errors", "io", "paths", "config", "seeding", "device", "provenance", "nifti", "plotting", "pipeline"},  # core: files, paths, provenance
     {"datasets"},
-    {"models"},  # architectures, kinds, the registry, the batch samplers
-    {"training", "latents", "traversals", "dimension_labels", "model_tables"},  # the models stage's steps
+    {"models"},  # architectures, kinds, the registry, the batch samplers; the models stage's steps
     {"fmri"},
     {"encoding"},
     {"metrics", "probes"},
 ]
-"""Lowest first. A unit is a package (``facebrain.models``) or a top-level module (``facebrain.training``)."""
+"""Lowest first. A unit is a package (``facebrain.models``) or a top-level module (``facebrain.io``)."""
+
+MODELS_STAGE_STEPS = {"training", "latents", "traversals", "dimension_labels", "tables"}
+"""The modules of ``facebrain.models`` that run the stage's steps; the others (architectures, kinds,
+the registry, the batch samplers) are the building blocks those steps use and never import them."""
 
 LAYER = {unit: level for level, units in enumerate(LAYERS) for unit in units}
 
@@ -81,7 +84,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str]:
 def test_every_library_unit_has_a_layer():
     units = {unit_of(m) for m in MODULES if m != "facebrain"}
     assert units - set(LAYER) == set(), "place the new package or module in LAYERS (and README's Layout)"
-    assert {"datasets", "models", "training", "fmri", "encoding", "metrics"} <= units  # the walk found the library
+    assert {"datasets", "models", "fmri", "encoding", "metrics"} <= units  # the walk found the library
 
 
 def test_no_module_imports_a_layer_above_its_own():
@@ -95,12 +98,21 @@ def test_no_module_imports_a_layer_above_its_own():
     assert upward == []
 
 
+def test_the_models_building_blocks_do_not_import_the_stage_steps():
+    steps = {f"facebrain.models.{name}" for name in MODELS_STAGE_STEPS}
+    assert steps <= set(MODULES)  # every step module exists where the layout says
+    blocks = [m for m in MODULES if m.startswith("facebrain.models.") and m not in steps]
+    assert "facebrain.models.registry" in blocks and "facebrain.models.pairs" in blocks
+    upward = [f"{m} imports {t}" for m in blocks for t in imported_modules(m, ast.parse(MODULES[m].read_text())) if t in steps]
+    assert upward == []
+
+
 def test_the_packages_import_graph_has_no_cycle():
     graph: dict[str, set[str]] = {}
     for module, path in MODULES.items():
         if module != "facebrain":
             graph.setdefault(unit_of(module), set()).update(unit_of(t) for t in imported_modules(module, ast.parse(path.read_text())) if unit_of(t) != unit_of(module))
-    assert graph["metrics"] and graph["training"]  # the graph has edges to look at
+    assert graph["metrics"] and graph["encoding"]  # the graph has edges to look at
     assert find_cycle(graph) == []
 
 

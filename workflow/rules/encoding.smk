@@ -79,7 +79,7 @@ rule encoding_stimulus_latents:
 
 
 rule encoding_dimension_labels:
-    """Labels of the beta-map figures and tables. Cells: facebrain.dimension_labels.apply_rater_labels (the models stage's automatic labels, or the raters' file of encoding.dimension_labels)."""
+    """Labels of the beta-map figures and tables. Cells: facebrain.models.dimension_labels.apply_rater_labels (the models stage's automatic labels, or the raters' file of encoding.dimension_labels)."""
     input:
         auto=automatic_labels_input,
         raters=rater_labels_input,

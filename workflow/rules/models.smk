@@ -4,7 +4,7 @@
 
 
 rule train_model:
-    """Train one model on one dataset. Cells: facebrain.training.train_model (losses per logged step in train_log.tsv; test losses of facebrain.training.evaluate_model in evaluation.json)."""
+    """Train one model on one dataset. Cells: facebrain.models.training.train_model (losses per logged step in train_log.tsv; test losses of facebrain.models.training.evaluate_model in evaluation.json)."""
     input:
         unpack(face_grid_input),
         data=paths.path("prepared"),
@@ -32,7 +32,7 @@ rule train_model:
 
 
 rule encode_latents:
-    """Latents of every image, and dimension labels. Cells: facebrain.dimension_labels.label_dimensions (best factor and abs. correlation per dimension, test images)."""
+    """Latents of every image, and dimension labels. Cells: facebrain.models.dimension_labels.label_dimensions (best factor and abs. correlation per dimension, test images)."""
     input:
         model=paths.path("model"),
         data=paths.path("prepared"),
@@ -90,7 +90,7 @@ rule traversal_figure:
 
 
 rule reconstruction_table:
-    """Test reconstruction loss, KL and TC per trained model. Cells: facebrain.training.evaluate_model (run by train_model; this rule lists them)."""
+    """Test reconstruction loss, KL and TC per trained model. Cells: facebrain.models.training.evaluate_model (run by train_model; this rule lists them)."""
     input:
         reconstruction_inputs,
     output:
@@ -117,7 +117,7 @@ rule reconstruction_table:
 
 
 rule hparam_table:
-    """The hyper-parameter search. Cells: facebrain.training.evaluate_model (losses, run by train_model); facebrain.metrics.evaluate.evaluate_model (disentanglement scores, rule model_metrics); hyper-parameters from the config."""
+    """The hyper-parameter search. Cells: facebrain.models.training.evaluate_model (losses, run by train_model); facebrain.metrics.evaluate.evaluate_model (disentanglement scores, rule model_metrics); hyper-parameters from the config."""
     input:
         unpack(hparam_inputs),
     output:
@@ -144,7 +144,7 @@ rule hparam_table:
 
 
 rule latent_factor_correlation:
-    """Latents vs known factors per model. Cells: facebrain.dimension_labels.latent_factor_correlation (MCC, best correlation per factor)."""
+    """Latents vs known factors per model. Cells: facebrain.models.dimension_labels.latent_factor_correlation (MCC, best correlation per factor)."""
     input:
         unpack(correlation_inputs),
     output:

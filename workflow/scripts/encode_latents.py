@@ -1,4 +1,4 @@
-from facebrain.latents import write_latents
+from facebrain.models.latents import write_latents
 from facebrain.pipeline import run_step
 
 run_step(

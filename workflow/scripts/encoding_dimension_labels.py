@@ -1,4 +1,4 @@
-from facebrain.dimension_labels import apply_rater_labels
+from facebrain.models.dimension_labels import apply_rater_labels
 from facebrain.pipeline import run_step
 
 run_step(snakemake, apply_rater_labels, auto_tsv=snakemake.input.auto, out=snakemake.output[0],

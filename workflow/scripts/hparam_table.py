@@ -1,4 +1,4 @@
-from facebrain.model_tables import hparam_table
+from facebrain.models.tables import hparam_table
 from facebrain.pipeline import run_step
 
 run_step(

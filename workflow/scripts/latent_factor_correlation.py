@@ -1,4 +1,4 @@
-from facebrain.dimension_labels import latent_factor_correlation
+from facebrain.models.dimension_labels import latent_factor_correlation
 from facebrain.pipeline import run_step
 
 run_step(

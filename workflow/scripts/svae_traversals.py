@@ -1,5 +1,5 @@
 from facebrain.pipeline import run_step
-from facebrain.traversals import plot_forced_traversals
+from facebrain.models.traversals import plot_forced_traversals
 
 run_step(
     snakemake,

@@ -1,5 +1,5 @@
 from facebrain.pipeline import run_step
-from facebrain.training import train_model
+from facebrain.models.training import train_model
 
 run_step(
     snakemake,

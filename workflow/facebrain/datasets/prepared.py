@@ -234,6 +234,11 @@ class PreparedData:
         return f"PreparedData({str(self.path)!r}, n={self.n}, channels={self.channels}, factors={self.factor_names})"
 
 
+def image_floats(images: np.ndarray) -> np.ndarray:
+    """uint8 images as floats, the scale the models decode to: (n, H, W, C) uint8 -> float32 in [0, 1], same shape."""
+    return np.asarray(images, dtype=np.float32) / np.float32(255.0)
+
+
 def image_tensor(images: np.ndarray, device) -> torch.Tensor:
     """Images as the models take them.
 

@@ -105,9 +105,10 @@ def plot_reconstructions(model_path: str | Path, decoded_h5: str | Path, latents
     from PIL import Image
 
     from facebrain.datasets.faces import preprocess_face
+    from facebrain.datasets.prepared import image_floats
     from facebrain.encoding.glm import read_stimulus_latents
     from facebrain.encoding.stimuli import subject_stimuli
-    from facebrain.latents import decode_latents
+    from facebrain.models.latents import decode_latents
 
     plt = pyplot()
     with h5py.File(decoded_h5, "r") as f:
@@ -122,7 +123,7 @@ def plot_reconstructions(model_path: str | Path, decoded_h5: str | Path, latents
             truth.append(preprocess_face(img.convert("RGB")))
     own = decode_latents(model_path, np.stack([latents[t] for t in tests]), device=device)
     brain = decode_latents(model_path, decoded, device=device)
-    rows = [("test face", np.stack(truth) / 255.0), ("model (true latents)", own), ("decoded from fMRI", brain)]
+    rows = [("test face", image_floats(np.stack(truth))), ("model (true latents)", own), ("decoded from fMRI", brain)]
     n = len(tests)
     fig, axes = plt.subplots(3, n, figsize=(1.1 * n, 3.8), squeeze=False)
     for r, (label, imgs) in enumerate(rows):

@@ -108,12 +108,12 @@ def encode_subject_stimuli(
     """Pipeline step: encode a subject's stimuli with a trained model.
 
     The images come from :func:`stimulus_images` (``stimulus_source``, ``face_root``) and are
-    encoded by :func:`facebrain.latents.encode_images` with their face-dataset ids (the oracle
+    encoded by :func:`facebrain.models.latents.encode_images` with their face-dataset ids (the oracle
     model looks its factors up by id). Writes ``out_h5`` with ``mu`` (N, K), ``logvar`` (N, K),
     ``ids`` (stimulus names) and ``face_ids``. Returns ``mu``.
     """
     from facebrain.io import write_h5
-    from facebrain.latents import encode_images
+    from facebrain.models.latents import encode_images
 
     names, face_ids, images = stimulus_images(bids_root, subject, stimulus_source, face_root)
     log.info("%s: encoding %d stimuli (%s images) with %s", bids(subject=subject), len(names), stimulus_source, model_path)

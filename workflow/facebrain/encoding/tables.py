@@ -181,7 +181,7 @@ def labelled_dimensions(labels_tsv: str | Path, min_abs_corr: float) -> dict[str
     """factor -> the latent dim best matching it, from a models-stage ``*_dimension_labels.tsv``.
 
     Each factor keeps its single best dim, and only if ``abs_corr >= min_abs_corr``; labels given
-    by raters (``source`` 'raters', :func:`facebrain.dimension_labels.apply_rater_labels`) are
+    by raters (``source`` 'raters', :func:`facebrain.models.dimension_labels.apply_rater_labels`) are
     kept whatever their correlation.
     """
     try:

@@ -21,13 +21,13 @@ import pandas as pd
 
 from facebrain.errors import DataError
 from facebrain.io import read_json, write_json, write_table
-from facebrain.latents import encode_images
 from facebrain.metrics.beta_vae import compute_beta_vae
 from facebrain.metrics.dci import compute_dci
 from facebrain.metrics.factor_vae import compute_factor_vae
 from facebrain.metrics.ground_truth import load_ground_truth
 from facebrain.metrics.mig import compute_mig
 from facebrain.metrics.sap import compute_sap, compute_sap_quadratic
+from facebrain.models.latents import encode_images
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ factor classes and the observations (images) those factors produce:
   the sample rather than a uniform grid.
 
 Observations are uint8 (n, 64, 64, C) as in the prepared data sets, so the
-same ``facebrain.latents.encode_images`` serves as representation function.
+same ``facebrain.models.latents.encode_images`` serves as representation function.
 """
 
 from __future__ import annotations

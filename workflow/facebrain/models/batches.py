@@ -5,7 +5,7 @@ registered under that name draws it from the :class:`TrainPool`:
 ``@register_sampler("pairs") def sample_pairs(pool, batch_size, rng)``
 returns whatever the kind's ``training_step`` takes. Samplers draw all their
 randomness from ``rng`` (a ``numpy.random.Generator``) so that the loop's
-resume (:mod:`facebrain.training`) stays exact. ``"images"`` is here; the pair
+resume (:mod:`facebrain.models.training`) stays exact. ``"images"`` is here; the pair
 sampler of the weakly supervised kinds is in :mod:`facebrain.models.pairs`.
 ``"two_image_batches"`` (two independent ``"images"`` draws) serves FactorVAE's
 Algorithm 2 form.

@@ -32,7 +32,7 @@ class Kind:
         default's type is the type the config must give.
     trained_by : "gradient" (the generic training loop calls ``training_step``)
         or "fit" (closed form: ``fit(pool, rng)`` once).
-    batch_kind : sampler of :data:`facebrain.training.SAMPLERS` ("images", "pairs").
+    batch_kind : sampler of :data:`facebrain.models.training.SAMPLERS` ("images", "pairs").
     batch_kind_by : hyper-parameter -> {value: batch kind}: the batch kind a model takes
         instead of ``batch_kind`` when that hyper-parameter has that value (FactorVAE's
         ``discriminator_batch: independent`` draws two batches per step).

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from facebrain.datasets.prepared import image_floats
 from facebrain.models.registry import DETERMINISTIC_LOGVAR, LatentModel, register_model
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class PCA(LatentModel):
         n = len(pool.indices)
         rows = np.sort(rng.choice(n, size=min(n, self.max_fit_images), replace=False))
         # (n, 64, 64, C) -> channel-first, the layout encode() and decode() flatten.
-        x = pool.images[rows].transpose(0, 3, 1, 2).reshape(len(rows), -1).astype(np.float32) / 255.0
+        x = image_floats(pool.images[rows]).transpose(0, 3, 1, 2).reshape(len(rows), -1)
         n_components = min(self.latent_dim, x.shape[0], x.shape[1])
         if n_components < self.latent_dim:
             log.warning("pca: %d components asked for, %d images allow only %d", self.latent_dim, x.shape[0], n_components)

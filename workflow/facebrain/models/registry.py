@@ -20,7 +20,7 @@ names them), fills the defaults and constructs the model.
 Extension point (new kinds such as SVAE, GVAE, ML-VAE, VAE-GAN plug in here)
 ---------------------------------------------------------------------------
 A kind declares how it is trained through its :class:`~facebrain.models.kinds.Kind`
-and its methods; the generic loop in :mod:`facebrain.training` does the rest (seeding, batches,
+and its methods; the generic loop in :mod:`facebrain.models.training` does the rest (seeding, batches,
 checkpoints with exact resume, progress, ``train_log.tsv``, evaluation):
 
 ``trained_by = "gradient"``

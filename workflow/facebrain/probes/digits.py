@@ -44,8 +44,8 @@ from facebrain.io import write_table
 from facebrain.metrics.utils import normalize
 from facebrain.models.pairs import PairBatch
 from facebrain.models.registry import build_model
+from facebrain.models.training import optimise
 from facebrain.seeding import seed_everything
-from facebrain.training import optimise
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ class DigitsTask:
 
 
 def train_on_digits(model, task: DigitsTask, steps: int, batch_size: int, lr: float, random_state: np.random.Generator) -> list[dict[str, float]]:
-    """Train a registered model kind on a digits task through :func:`facebrain.training.optimise`; return its losses per step."""
+    """Train a registered model kind on a digits task through :func:`facebrain.models.training.optimise`; return its losses per step."""
     draws = {"images": task.batch, "pairs": task.pairs, "two_image_batches": task.two_batches}
     if model.batch_kind not in draws:
         raise ValueError(f"digits: model kind '{model.kind}' trains on '{model.batch_kind}' batches; the digits give {sorted(draws)}")

@@ -23,10 +23,10 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from facebrain.datasets.prepared import PreparedData
+from facebrain.datasets.prepared import PreparedData, image_floats
 from facebrain.errors import DataError
 from facebrain.io import read_json
-from facebrain.latents import decode_latents, encode_images
+from facebrain.models.latents import decode_latents, encode_images
 from facebrain.plotting import pyplot, save_figure
 
 if TYPE_CHECKING:
@@ -171,7 +171,7 @@ def draw_traversal_grid(image: np.ndarray, decoded: np.ndarray, values: np.ndarr
     grey = image.shape[-1] == 1
     fig, axes = plt.subplots(len(labels), steps + 1, figsize=(1.1 * (steps + 1) + 2.0, 1.1 * len(labels) + 1.0), squeeze=False)
     for r, label in enumerate(labels):
-        for c, img in enumerate([image.astype(np.float32) / 255.0] + [decoded[r * steps + s] for s in range(steps)]):
+        for c, img in enumerate([image_floats(image)] + [decoded[r * steps + s] for s in range(steps)]):
             ax = axes[r, c]
             ax.imshow(img[..., 0] if grey else img, cmap="gray" if grey else None, vmin=0, vmax=1)
             ax.set_xticks([])

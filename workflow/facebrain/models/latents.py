@@ -3,7 +3,7 @@
 The one encode function every consumer uses (latents of the prepared datasets,
 fMRI stimuli, metrics)::
 
-    from facebrain.latents import encode_images, decode_latents
+    from facebrain.models.latents import encode_images, decode_latents
     mu, logvar = encode_images("results/models/factorvae/synthfaces/model.pt", images, ids)
     recon = decode_latents("results/models/factorvae/synthfaces/model.pt", mu)
 
@@ -28,9 +28,9 @@ from tqdm import tqdm
 
 from facebrain.datasets.prepared import PreparedData, image_tensor
 from facebrain.device import resolve_device
-from facebrain.dimension_labels import label_dimensions
 from facebrain.errors import DataError
 from facebrain.io import write_h5
+from facebrain.models.dimension_labels import label_dimensions
 from facebrain.models.registry import LatentModel, model_class
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def _load(path: str, mtime_ns: int, device: str) -> LatentModel:
         raise DataError(path, f"not a readable model file ({err})") from err
     missing = [k for k in ("kind", "init_config", "state_dict") if k not in payload]
     if missing:
-        raise DataError(path, f"model file lacks {missing}; was it written by facebrain.training.save_model?")
+        raise DataError(path, f"model file lacks {missing}; was it written by facebrain.models.training.save_model?")
     try:
         model = model_class(payload["kind"])(**payload["init_config"])
         model.load_state_dict(payload["state_dict"])
@@ -173,7 +173,7 @@ def write_latents(
     data : ``results/data/{dataset}.h5``.
     out : the latents file: ``mu``, ``logvar`` float32 (N, K), ``ids`` (N,), in the dataset's order.
     labels_out : optional ``{dataset}_dimension_labels.tsv``, written from the new latents by
-        :func:`facebrain.dimension_labels.label_dimensions`.
+        :func:`facebrain.models.dimension_labels.label_dimensions`.
     """
     loaded = load_model(model, device)
     with PreparedData(data) as prepared:

@@ -32,7 +32,7 @@ def _evaluation_rows(evaluations: Sequence[str | Path], datasets: Sequence[str])
 def reconstruction_table(evaluations: Sequence[str | Path], datasets: Sequence[str], out: str | Path) -> pd.DataFrame:
     """Write ``reconstruction_loss.csv``: the test-set losses of every trained model.
 
-    The losses are computed by :func:`facebrain.training.evaluate_model` when the model is
+    The losses are computed by :func:`facebrain.models.training.evaluate_model` when the model is
     trained (its ``evaluation.json``); this table lists them.
 
     Parameters
