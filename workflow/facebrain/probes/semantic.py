@@ -78,6 +78,24 @@ def cosine_distance(directions: np.ndarray) -> np.ndarray:
     return np.clip(dist, 0.0, None)
 
 
+def ward_dendrogram(directions: np.ndarray, labels: list[str], ax, orientation: str = "right") -> list[str]:
+    """Draw the Ward dendrogram of the columns of ``directions`` (K, D) by :func:`cosine_distance` on ``ax``.
+
+    Parameters
+    ----------
+    directions : float (K, D), D >= 2 directions.
+    labels : D leaf labels.
+    ax : matplotlib axes.
+    orientation : scipy's dendrogram orientation ('right': leaves on the left, 'top': leaves below).
+
+    Returns
+    -------
+    The leaf labels in the order drawn (scipy's ``ivl``).
+    """
+    tree = linkage(squareform(cosine_distance(directions), checks=False), method="ward")
+    return dendrogram(tree, labels=labels, ax=ax, orientation=orientation, color_threshold=0.7 * tree[:, 2].max())["ivl"]
+
+
 def _latents_and_factors(latents_path: Path, data) -> tuple[np.ndarray, np.ndarray]:
     """The held-out rows of a latents file, aligned by id with the prepared factors."""
     try:
@@ -136,8 +154,7 @@ def semantic_directions(latents: Mapping[str, str | Path], data_path: str | Path
             for f, factor in enumerate(factor_names):
                 rows.append({"model": model, "direction": direction, "factor": factor, "r": corr[f, d], "abs_cosine_nearest": 1.0 - nearest[d]})
         if len(factor_names) >= 2:
-            tree = linkage(squareform(dist, checks=False), method="ward")
-            dendrogram(tree, labels=factor_names, ax=ax, orientation="right", color_threshold=0.7 * tree[:, 2].max())
+            ward_dendrogram(directions, factor_names, ax, orientation="right")
         ax.set_title(f"{model}: factor directions")
         ax.set_xlabel("Ward linkage distance (1 - |cos|)")
         logger.info("%s: diagonal r %s", model, np.round(np.diag(corr), 3).tolist())
