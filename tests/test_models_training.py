@@ -355,14 +355,14 @@ def test_factorvae_trains_in_both_forms_and_algorithm_2_draws_two_batches(datase
 
 @pytest.mark.parametrize("kind", sorted(set(KINDS) - {"oracle"}))
 def test_a_model_rebuilt_from_its_init_config_has_the_same_hyperparameters(kind):
-    spec = {"kind": kind, "latent_dim": 4, "factors": "a,b", "num_changed": 2}
+    spec = {"kind": kind, "latent_dim": 4, "w_dim": 4, "factors": "a,b", "num_changed": 2}
     spec = {k: v for k, v in spec.items() if k == "kind" or k in KINDS[kind].hyperparameters}
     model = build_model(spec, in_channels=1)
     config = model.init_config()
     rebuilt = type(model)(**config)
     assert rebuilt.init_config() == config
     assert set(config) == {"in_channels", *KINDS[kind].hyperparameters}
-    assert config["latent_dim"] == 4  # the spec's value, not the default
+    assert config.get("latent_dim", config.get("w_dim")) == 4  # the spec's value, not the default (stylegan2: latents are w)
     assert sum(p.numel() for p in rebuilt.parameters()) == sum(p.numel() for p in model.parameters())
 
 

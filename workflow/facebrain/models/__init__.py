@@ -15,5 +15,6 @@ import the kinds' modules (:data:`.registry.BUILTIN_KIND_MODULES`) on first use.
 - :mod:`.controls`       ceiling and floor controls (``oracle``, ``random``)
 - :mod:`.svae`, :mod:`.grouped`, :mod:`.explicit`  pair-supervised kinds (``svae``, ``gvae``, ``mlvae``, ``explicit``; metrics stage)
 - :mod:`.vaegan`         VAE-GAN (``vaegan``; metrics stage)
+- :mod:`.stylegan2`      StyleGAN2 with Zheng et al.'s decorrelation of W and an inversion encoder (``stylegan2``)
 - :mod:`.batches`        the training pool and the batch samplers (``images``); :mod:`.pairs` the ``pairs`` sampler
 """

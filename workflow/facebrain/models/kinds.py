@@ -77,6 +77,14 @@ KINDS: dict[str, Kind] = {
     "explicit": Kind({**_VAE, "factors": "", "beta": 1.0, "supervision": 1.0, "similarity": 0.0, "cycle": 0.0, "adversary": 0.0,
                       "adversary_bins": 10},
                      batch_kind="pairs"),
+    # StyleGAN2 (facebrain.models.stylegan2): demo-sized widths by default (the paper preset sets
+    # StyleGAN2's); r1_gamma = stylegan2-ada's "auto" 0.0002 * resolution^2 / batch at 64 px, batch 64;
+    # latents are w (the inversion encoder's), decoded by the EMA synthesis network; steps and
+    # batch_size > 0 replace train.steps / train.batch_size for this model (0: the config's).
+    "stylegan2": Kind({"z_dim": 64, "w_dim": 64, "mapping_layers": 8, "mapping_lr_mult": 0.01, "resolution": 64,
+                       "channel_base": 1024, "channel_max": 64, "r1_gamma": 0.0128, "r1_every": 16, "pl_weight": 0.0,
+                       "pl_every": 4, "ema_kimg": 10.0, "ema_rampup": 0.05, "decorrelation": 0.0, "lr": 0.0025,
+                       "beta1": 0.0, "beta2": 0.99, "encoder_lr": 0.001, "steps": 0, "batch_size": 0}),
     "pca": Kind({"latent_dim": 24, "max_fit_images": 20000}, trained_by="fit"),
     "random": Kind({"latent_dim": 24}, trained_by="fit", decodable=False),
     "oracle": Kind({}, trained_by="fit", decodable=False, needs_ids=True),

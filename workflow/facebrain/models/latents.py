@@ -31,26 +31,14 @@ from facebrain.device import resolve_device
 from facebrain.errors import DataError
 from facebrain.io import write_h5
 from facebrain.models.dimension_labels import label_dimensions
-from facebrain.models.registry import LatentModel, model_class
+from facebrain.models.registry import LatentModel, read_model_file
 
 log = logging.getLogger(__name__)
 
 
 @functools.lru_cache(maxsize=8)
 def _load(path: str, mtime_ns: int, device: str) -> LatentModel:
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:
-        raise DataError(path, f"not a readable model file ({err})") from err
-    missing = [k for k in ("kind", "init_config", "state_dict") if k not in payload]
-    if missing:
-        raise DataError(path, f"model file lacks {missing}; was it written by facebrain.models.training.save_model?")
-    try:
-        model = model_class(payload["kind"])(**payload["init_config"])
-        model.load_state_dict(payload["state_dict"])
-    except (ValueError, RuntimeError, TypeError) as err:
-        raise DataError(path, f"cannot rebuild model of kind '{payload['kind']}': {err}") from err
-    return model.to(torch.device(device)).eval()
+    return read_model_file(path).to(torch.device(device)).eval()
 
 
 def _model_device(model: LatentModel) -> torch.device:

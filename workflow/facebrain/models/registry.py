@@ -24,7 +24,8 @@ and its methods; the generic loop in :mod:`facebrain.models.training` does the r
 checkpoints with exact resume, progress, ``train_log.tsv``, evaluation):
 
 ``trained_by = "gradient"``
-    The loop calls, once, ``configure_optimizers(lr) -> dict[str, Optimizer]``
+    The loop takes its settings from ``training_settings(train)`` (the config's
+    ``train:``, unless the kind overrides steps or batch size), calls, once, ``configure_optimizers(lr) -> dict[str, Optimizer]``
     (one entry per optimiser: e.g. FactorVAE returns ``{"vae": ..,
     "discriminator": ..}``; all of them are checkpointed), then per step
     ``training_step(batch, optimizers) -> dict[str, float]``: the model runs
@@ -54,11 +55,13 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
+from facebrain.errors import DataError
 from facebrain.models.kinds import KINDS, coerce_hyperparameter, resolve_spec
 
 MODEL_KINDS: dict[str, type[LatentModel]] = {}
@@ -116,6 +119,11 @@ class LatentModel(nn.Module):
         raise NotImplementedError
 
     # gradient-trained kinds
+    def training_settings(self, train: Mapping[str, Any]) -> dict[str, Any]:
+        """The loop's settings for this model: the config's ``train`` entries (``steps``, ``batch_size``, ...);
+        a kind whose schedule differs from the others' (StyleGAN2) overrides some from its hyper-parameters."""
+        return dict(train)
+
     def configure_optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
         """The optimisers of this kind, by name (checkpointed by the loop)."""
         raise NotImplementedError
@@ -165,7 +173,32 @@ def build_model(spec: Mapping[str, Any], in_channels: int, name: str = "model") 
     return cls(in_channels=in_channels, **kwargs)
 
 
-BUILTIN_KIND_MODULES = ("vae", "factorvae", "btcvae", "dipvae", "pca", "controls", "svae", "grouped", "explicit", "vaegan", "pairs")
+def read_model_file(path: str | Path) -> LatentModel:
+    """Rebuild the model a ``model.pt`` holds (``torch.load(weights_only=True)``; CPU, eval mode).
+
+    Raises
+    ------
+    DataError
+        If the file is missing, unreadable or not a facebrain model (the message names ``path``).
+    """
+    if not Path(path).is_file():
+        raise DataError(path, "model file not found")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise DataError(path, f"not a readable model file ({err})") from err
+    missing = [k for k in ("kind", "init_config", "state_dict") if k not in payload]
+    if missing:
+        raise DataError(path, f"model file lacks {missing}; was it written by facebrain.models.training.save_model?")
+    try:
+        model = model_class(payload["kind"])(**payload["init_config"])
+        model.load_state_dict(payload["state_dict"])
+    except (ValueError, RuntimeError, TypeError) as err:
+        raise DataError(path, f"cannot rebuild model of kind '{payload['kind']}': {err}") from err
+    return model.eval()
+
+
+BUILTIN_KIND_MODULES = ("vae", "factorvae", "btcvae", "dipvae", "pca", "controls", "svae", "grouped", "explicit", "vaegan", "pairs", "stylegan2")
 """Modules of :mod:`facebrain.models` whose classes register the built-in kinds (and ``pairs``: their batch sampler)."""
 
 

@@ -250,7 +250,8 @@ def optimise(model: LatentModel, draw: Callable[[int, np.random.Generator], Any]
     ----------
     model : a registered kind trained by optimisation (its ``training_step`` takes what ``draw`` returns).
     draw : ``draw(batch_size, stream)`` -> one batch; all its randomness from ``stream``.
-    train : ``steps``, ``batch_size``, ``lr``, ``log_every`` (and ``checkpoint_every`` with a checkpoint).
+    train : ``steps``, ``batch_size``, ``lr``, ``log_every`` (and ``checkpoint_every`` with a checkpoint);
+        the model may override some (``model.training_settings``).
     stream : the numpy Generator of the batch stream (saved in checkpoints).
     checkpoint : where the resumable state is written every ``checkpoint_every`` steps and
         resumed from when its ``fingerprint`` matches; None: no checkpoints.
@@ -260,6 +261,7 @@ def optimise(model: LatentModel, draw: Callable[[int, np.random.Generator], Any]
     -------
     One row per ``log_every`` steps: ``step``, the mean of each loss over those steps, ``images_per_s``.
     """
+    train = model.training_settings(train)
     steps, batch_size = int(train["steps"]), int(train["batch_size"])
     every_log = int(train["log_every"])
     every_ckpt = int(train["checkpoint_every"]) if checkpoint is not None else 0
