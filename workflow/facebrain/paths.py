@@ -169,6 +169,17 @@ FILES: dict[str, str] = {
     "linear_probe_table": "results/tables/linear_probe.csv",
     "semantic_table": "results/tables/semantic_directions.csv",
     "semantic_dendrogram": "results/figures/semantic_directions_dendrogram.png",
+    # --- metrics: Zheng et al. 2021 on the StyleGAN2s (facebrain.probes.measurement, directions, localized, quality)
+    "measurement_net": "results/zheng/measurement_{dataset}.pt",
+    "measurement_table": "results/tables/zheng_measurement_{dataset}.csv",
+    "zheng_samples": "results/zheng/{model}/{dataset}/samples.h5",
+    "zheng_directions": "results/zheng/{model}/{dataset}/directions.h5",
+    "zheng_localized": "results/zheng/{model}/{dataset}/localized.h5",
+    "zheng_table1": "results/tables/zheng_table1.csv",
+    "zheng_table2": "results/tables/zheng_table2.csv",
+    "zheng_manipulation_figure": "results/figures/zheng/manipulation_{model}_{dataset}.png",
+    "zheng_dendrogram_figure": "results/figures/zheng/localized_dendrogram_{model}_{dataset}.png",
+    "zheng_localized_figure": "results/figures/zheng/localized_edits_{model}_{dataset}.png",
     # --- provenance -------------------------------------------------------------------------------
     "provenance": "results/provenance.json",
     "environment": "results/provenance/environment.json",
