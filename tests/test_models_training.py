@@ -317,7 +317,7 @@ def test_factorvae_discriminator_permutes_the_codes_of_the_batch_its_form_names(
 
     model.encoder.register_forward_hook(sharp_posterior)
     permuted = []
-    monkeypatch.setattr("facebrain.models.factorvae.permute_dims", lambda z: permuted.append(z) or permute_dims(z))
+    monkeypatch.setattr("facebrain.models.factorvae.permute_dims", lambda z, *drawn: permuted.append(z) or permute_dims(z, *drawn))
     x_vae, x_other = torch.zeros(8, 1, 64, 64), torch.ones(8, 1, 64, 64)
     model.training_step((x_vae, x_other) if form == "independent" else x_vae, model.configure_optimizers(1e-3))
     assert len(permuted) == 1
@@ -369,3 +369,23 @@ def test_a_model_rebuilt_from_its_init_config_has_the_same_hyperparameters(kind)
 def test_the_kind_declarations_import_no_torch():
     code = "import sys, facebrain.models.kinds; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_train_compile_is_validated_and_compiles_the_phases_of_stackable_kinds(dataset, tmp_path, monkeypatch):
+    """`train.compile` defaults to false, must be a boolean, compiles each phase of a stackable kind
+    (torch.compile replaced by a recorder: compiling on CPU takes minutes) and stops other kinds by name."""
+    from snakemake.utils import validate
+
+    schema = str(REPO / "workflow" / "schemas" / "train.schema.yaml")
+    section: dict = {}
+    validate(section, schema)
+    assert section["compile"] is False
+    with pytest.raises(Exception, match="boolean"):
+        validate({"compile": "yes"}, schema)
+    compiled = []
+    monkeypatch.setattr(torch, "compile", lambda fn: compiled.append(fn.__name__) or fn)
+    path, _, _ = dataset
+    train(path, tmp_path / "fvae", "factorvae", spec={"kind": "factorvae", "latent_dim": 4}, train={**TRAIN, "steps": 2, "compile": True})
+    assert compiled == ["vae_losses", "discriminator_losses"]
+    with pytest.raises(ValueError, match="model kind 'svae' cannot be compiled"):
+        train(path, tmp_path / "svae", "svae", spec={"kind": "svae", "latent_dim": 4}, train={**TRAIN, "compile": True})

@@ -66,8 +66,15 @@ def model_is_fitted(name):
 def train_settings(wildcards):
     """params of the training rule: the `train:` entries the job of {model} depends on
     (a closed-form fit ignores steps, lr, ..., so changing them does not refit it)."""
-    keys = FIT_SETTING_KEYS if model_is_fitted(wildcards.model) else TRAIN_SETTING_KEYS
-    return {k: config["train"][k] for k in keys}
+    if model_is_fitted(wildcards.model):
+        return {k: config["train"][k] for k in FIT_SETTING_KEYS}
+    return gradient_train_settings()
+
+
+def gradient_train_settings():
+    """The `train:` entries of a gradient-trained job (`compile` only when on: off, jobs keep their params)."""
+    settings = {k: config["train"][k] for k in TRAIN_SETTING_KEYS}
+    return {**settings, "compile": True} if config["train"]["compile"] else settings
 
 
 def face_grid_input(wildcards):

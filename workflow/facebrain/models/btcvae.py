@@ -13,4 +13,4 @@ class BetaTCVAE(BetaVAE):
     def objective(self, terms):
         tc = total_correlation(terms["z"], terms["mu"], terms["logvar"])
         loss = terms["reconstruction"] + terms["kl"] + (self.beta - 1.0) * tc
-        return loss, {"reconstruction": terms["reconstruction"].item(), "kl": terms["kl"].item(), "tc": tc.item(), "loss": loss.item()}
+        return loss, {"reconstruction": terms["reconstruction"].detach(), "kl": terms["kl"].detach(), "tc": tc.detach(), "loss": loss.detach()}

@@ -28,7 +28,7 @@ class _DIPVAE(GaussianVAE):
         off = cov - torch.diag(diag)
         dip = self.lambda_od * (off**2).sum() + self.lambda_d * ((diag - 1.0) ** 2).sum()
         loss = terms["reconstruction"] + terms["kl"] + dip
-        return loss, {"reconstruction": terms["reconstruction"].item(), "kl": terms["kl"].item(), "dip": dip.item(), "loss": loss.item()}
+        return loss, {"reconstruction": terms["reconstruction"].detach(), "kl": terms["kl"].detach(), "dip": dip.detach(), "loss": loss.detach()}
 
 
 @register_model("dipvae_i")

@@ -110,7 +110,7 @@ class ExplicitVAE(GaussianVAE):
         """Bernoulli NLL of ``target`` images under the decoder at ``code`` (summed over pixels, mean over the batch)."""
         return F.binary_cross_entropy_with_logits(self.decoder(code), target, reduction="sum") / target.shape[0]
 
-    def training_step(self, batch: PairBatch, optimizers) -> dict[str, float]:
+    def training_step(self, batch: PairBatch, optimizers) -> dict[str, torch.Tensor]:
         columns = batch.factor_columns(self.factors)
         y1 = batch.y1[:, columns]
         mu_z, logvar_z, y_hat = self._split(batch.x1)
@@ -119,22 +119,22 @@ class ExplicitVAE(GaussianVAE):
         kl = gaussian_kl(mu_z, logvar_z).sum(dim=1).mean()
         supervised = ((y_hat - y1) ** 2).sum(dim=1).mean()
         loss = reconstruction + self.beta * kl + self.supervision * supervised
-        logs = {"reconstruction": reconstruction.item(), "kl": kl.item(), "factor_mse": supervised.item()}
+        logs = {"reconstruction": reconstruction.detach(), "kl": kl.detach(), "factor_mse": supervised.detach()}
         if self.similarity or self.cycle:
             mu_z2, logvar_z2, y_hat2 = self._split(batch.x2)
         if self.similarity:
             similarity = dimension_kl(mu_z, logvar_z, mu_z2, logvar_z2).sum(dim=1).mean()
             loss = loss + self.similarity * similarity
-            logs["similarity"] = similarity.item()
+            logs["similarity"] = similarity.detach()
         if self.cycle:
             swap = self._bernoulli_nll(torch.cat([z, y_hat2], dim=1), batch.x2)  # Hejna Eq. 2: x' from (z, y')
             loss = loss + self.cycle * swap
-            logs["cycle"] = swap.item()
+            logs["cycle"] = swap.detach()
         labels = quantise_factors(y1, self.adversary_bins)
         if self.adversary:
             confusion = -F.log_softmax(self.predictor_logits(z), dim=2).mean(dim=2).sum(dim=1).mean()
             loss = loss + self.adversary * confusion
-            logs["adversary_encoder"] = confusion.item()
+            logs["adversary_encoder"] = confusion.detach()
         optimizers["vae"].zero_grad(set_to_none=True)
         loss.backward()
         optimizers["vae"].step()
@@ -143,7 +143,7 @@ class ExplicitVAE(GaussianVAE):
         optimizers["adversary"].zero_grad(set_to_none=True)
         predictor_loss.backward()
         optimizers["adversary"].step()
-        return {**logs, "adversary": predictor_loss.item(), "loss": loss.item()}
+        return {**logs, "adversary": predictor_loss.detach(), "loss": loss.detach()}
 
     @torch.no_grad()
     def evaluate(self, x: torch.Tensor, ids=None) -> dict[str, float]:

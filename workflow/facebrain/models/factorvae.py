@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from facebrain.models.registry import register_model
+from facebrain.models.registry import register_model, run_phases
 from facebrain.models.vae import GaussianVAE
 
 DISCRIMINATOR_LR = 1e-4
@@ -30,13 +30,21 @@ DISCRIMINATOR_BATCHES = ("same", "independent")
 """Sources of the discriminator's permuted codes: the VAE step's batch, or a second batch."""
 
 
-def permute_dims(z: torch.Tensor) -> torch.Tensor:
+def draw_permutations(batch: int, dims: int, device, generator: torch.Generator | None = None) -> torch.Tensor:
+    """One permutation of the batch per latent dimension: int64 (K, B), from ``generator``
+    (None: torch's global generator)."""
+    return torch.stack([torch.randperm(batch, generator=generator, device=device) for _ in range(dims)])
+
+
+def permute_dims(z: torch.Tensor, permutations: torch.Tensor | None = None) -> torch.Tensor:
     """Permute each latent dimension independently across the batch: (B, K) -> (B, K).
 
-    Samples from the product of the marginals of the batch's q(z).
+    Samples from the product of the marginals of the batch's q(z). ``permutations``
+    (K, B) from :func:`draw_permutations`; None: drawn here.
     """
-    batch, dims = z.shape
-    return torch.stack([z[torch.randperm(batch, device=z.device), k] for k in range(dims)], dim=1)
+    if permutations is None:
+        permutations = draw_permutations(*z.shape, z.device)
+    return z.gather(0, permutations.T)
 
 
 class Discriminator(nn.Module):
@@ -76,37 +84,46 @@ class FactorVAE(GaussianVAE):
             "discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=DISCRIMINATOR_LR, betas=DISCRIMINATOR_BETAS),
         }
 
-    def training_step(self, batch, optimizers) -> dict[str, float]:
+    phases = (("vae", "vae_losses"), ("discriminator", "discriminator_losses"))
+
+    def draw_noise(self, batch, generator=None):
+        """The step's random draws in the order the step uses them: ``eps`` of the VAE step,
+        (``"independent"``) ``eps_other`` of the second batch, then ``permutations`` (K, B)."""
+        x, x_other = batch if self.discriminator_batch == "independent" else (batch, None)
+        noise = super().draw_noise(x, generator)
+        if x_other is not None:
+            noise["eps_other"] = super().draw_noise(x_other, generator)["eps"]
+        noise["permutations"] = draw_permutations(x.shape[0], self.latent_dim, x.device, generator)
+        return noise
+
+    def vae_losses(self, batch, noise, carry):
+        """The VAE phase: reconstruction + KL + gamma * the discriminator's TC estimate; carries the codes z."""
+        x = batch[0] if self.discriminator_batch == "independent" else batch
+        terms = self.forward_terms(x, noise["eps"])
+        logits = self.discriminator(terms["z"])
+        tc = (logits[:, 0] - logits[:, 1]).mean()
+        loss = terms["reconstruction"] + terms["kl"] + self.gamma * tc
+        logs = {"reconstruction": terms["reconstruction"].detach(), "kl": terms["kl"].detach(), "tc": tc.detach(), "loss": loss.detach()}
+        return loss, logs, {"z": terms["z"].detach()}
+
+    def discriminator_losses(self, batch, noise, carry):
+        """The discriminator phase: the VAE step's codes against permuted codes of the same batch
+        (``"same"``) or of the second batch encoded with the updated encoder (``"independent"``)."""
+        z = carry["z"]
+        if self.discriminator_batch == "same":
+            z_perm = permute_dims(z, noise["permutations"])
+        else:
+            with torch.no_grad():  # Algorithm 2: z' ~ q(z|x') with the updated encoder
+                mu, logvar = self.encoder(batch[1])
+                z_perm = permute_dims(mu + torch.exp(0.5 * logvar) * noise["eps_other"], noise["permutations"])
+        real = torch.zeros(z.shape[0], dtype=torch.long, device=z.device)
+        d_loss = 0.5 * (F.cross_entropy(self.discriminator(z), real) + F.cross_entropy(self.discriminator(z_perm), real + 1))
+        return d_loss, {"discriminator": d_loss.detach()}, carry
+
+    def training_step(self, batch, optimizers) -> dict[str, torch.Tensor]:
         """One VAE step, then one discriminator step.
 
         ``batch``: images (B, C, 64, 64) (``"same"``), or two independent such batches
         (``"independent"``: the VAE step's, then the one whose permuted codes the discriminator sees).
         """
-        x, x_other = batch if self.discriminator_batch == "independent" else (batch, None)
-        terms = self.forward_terms(x)
-        logits = self.discriminator(terms["z"])
-        tc = (logits[:, 0] - logits[:, 1]).mean()
-        loss = terms["reconstruction"] + terms["kl"] + self.gamma * tc
-        optimizers["vae"].zero_grad(set_to_none=True)
-        loss.backward()
-        optimizers["vae"].step()
-
-        z = terms["z"].detach()
-        if x_other is None:
-            z_perm = permute_dims(z)
-        else:
-            with torch.no_grad():  # Algorithm 2: z' ~ q(z|x') with the updated encoder
-                mu, logvar = self.encoder(x_other)
-                z_perm = permute_dims(mu + torch.exp(0.5 * logvar) * torch.randn_like(mu))
-        real = torch.zeros(z.shape[0], dtype=torch.long, device=z.device)
-        d_loss = 0.5 * (F.cross_entropy(self.discriminator(z), real) + F.cross_entropy(self.discriminator(z_perm), real + 1))
-        optimizers["discriminator"].zero_grad(set_to_none=True)
-        d_loss.backward()
-        optimizers["discriminator"].step()
-        return {
-            "reconstruction": terms["reconstruction"].item(),
-            "kl": terms["kl"].item(),
-            "tc": tc.item(),
-            "discriminator": d_loss.item(),
-            "loss": loss.item(),
-        }
+        return run_phases(self, batch, self.draw_noise(batch), optimizers)

@@ -55,7 +55,7 @@ class GroupVAE(GaussianVAE):
         """The group posterior (mu, logvar), each (B, K), of two Gaussian posteriors."""
         raise NotImplementedError
 
-    def training_step(self, batch: PairBatch, optimizers) -> dict[str, float]:
+    def training_step(self, batch: PairBatch, optimizers) -> dict[str, torch.Tensor]:
         mu1, logvar1 = self.encoder(batch.x1)
         mu2, logvar2 = self.encoder(batch.x2)
         shared = shared_dimensions(dimension_kl(mu1, logvar1, mu2, logvar2).detach(), self.adaptive, self.num_changed)
@@ -71,7 +71,7 @@ class GroupVAE(GaussianVAE):
         optimizers["vae"].zero_grad(set_to_none=True)
         loss.backward()
         optimizers["vae"].step()
-        return {"reconstruction": reconstruction.item(), "kl": kl.item(), "shared_dims": shared.float().sum(dim=1).mean().item(), "loss": loss.item()}
+        return {"reconstruction": reconstruction.detach(), "kl": kl.detach(), "shared_dims": shared.float().sum(dim=1).mean(), "loss": loss.detach()}
 
 
 @register_model("gvae")

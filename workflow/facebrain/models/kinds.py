@@ -38,6 +38,10 @@ class Kind:
         ``discriminator_batch: independent`` draws two batches per step).
     decodable : whether the kind has a decoder (latents -> images).
     needs_ids : whether ``encode`` needs the images' dataset ids (the oracle).
+    stackable : whether the kind's step is phases of pure functions of (parameters, batch,
+        noise) (:func:`facebrain.models.registry.run_phases`): it can train as a stacked
+        ensemble (:mod:`facebrain.models.ensemble`, ``train.ensemble``) and compiled
+        (``train.compile``).
     """
 
     hyperparameters: Mapping[str, Any] = field(default_factory=dict)
@@ -46,6 +50,7 @@ class Kind:
     batch_kind_by: Mapping[str, Mapping[Any, str]] = field(default_factory=dict)
     decodable: bool = True
     needs_ids: bool = False
+    stackable: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "hyperparameters", MappingProxyType(dict(self.hyperparameters)))
@@ -63,13 +68,13 @@ _VAE = {"latent_dim": 10, "architecture": "a1"}
 """Hyper-parameters of every kind of the VAE family (encoder/decoder shape)."""
 
 KINDS: dict[str, Kind] = {
-    "vae": Kind(_VAE),
-    "betavae": Kind({**_VAE, "beta": 4.0}),
-    "btcvae": Kind({**_VAE, "beta": 6.0}),
+    "vae": Kind(_VAE, stackable=True),
+    "betavae": Kind({**_VAE, "beta": 4.0}, stackable=True),
+    "btcvae": Kind({**_VAE, "beta": 6.0}, stackable=True),
     "factorvae": Kind({**_VAE, "gamma": 6.4, "discriminator_batch": "same"},
-                      batch_kind_by={"discriminator_batch": {"independent": "two_image_batches"}}),
-    "dipvae_i": Kind({**_VAE, "lambda_od": 10.0, "lambda_d": 100.0}),
-    "dipvae_ii": Kind({**_VAE, "lambda_od": 10.0, "lambda_d": 10.0}),
+                      batch_kind_by={"discriminator_batch": {"independent": "two_image_batches"}}, stackable=True),
+    "dipvae_i": Kind({**_VAE, "lambda_od": 10.0, "lambda_d": 100.0}, stackable=True),
+    "dipvae_ii": Kind({**_VAE, "lambda_od": 10.0, "lambda_d": 10.0}, stackable=True),
     "vaegan": Kind({**_VAE, "beta": 1.0, "gamma": 0.01}),
     "svae": Kind({**_VAE, "beta": 4.0, "pair_weight": 100.0, "pair_form": "divided", "pair_codes": "mean"}, batch_kind="pairs"),
     "gvae": Kind({**_VAE, "beta": 1.0, "adaptive": True, "num_changed": 1}, batch_kind="pairs"),

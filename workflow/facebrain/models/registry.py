@@ -28,10 +28,16 @@ checkpoints with exact resume, progress, ``train_log.tsv``, evaluation):
     ``train:``, unless the kind overrides steps or batch size), calls, once, ``configure_optimizers(lr) -> dict[str, Optimizer]``
     (one entry per optimiser: e.g. FactorVAE returns ``{"vae": ..,
     "discriminator": ..}``; all of them are checkpointed), then per step
-    ``training_step(batch, optimizers) -> dict[str, float]``: the model runs
-    its own forward/backward/optimiser steps and returns the losses to log
-    (keys are free; ``reconstruction``, ``kl``, ``tc``, ``discriminator``,
-    ``loss`` are the usual ones and become ``train_log.tsv`` columns).
+    ``training_step(batch, optimizers) -> dict[str, Tensor]``: the model runs
+    its own forward/backward/optimiser steps and returns the losses to log as
+    0-d tensors, never ``.item()`` (keys are free; ``reconstruction``, ``kl``,
+    ``tc``, ``discriminator``, ``loss`` are the usual ones and become
+    ``train_log.tsv`` columns; the loop accumulates them on the device).
+``stackable = True`` (the VAE family)
+    The step is ``phases``: ``draw_noise(batch, generator)`` draws its random
+    numbers first, then each phase is a pure function of (parameters, batch,
+    noise) (:func:`run_phases`), so the kind can train as a stacked ensemble
+    (:mod:`facebrain.models.ensemble`) and under ``train.compile``.
 ``batch_kind = "images"``
     Name of the batch sampler in :data:`facebrain.models.batches.SAMPLERS`
     (register new ones with :func:`facebrain.models.batches.register_sampler`, e.g.
@@ -90,6 +96,8 @@ class LatentModel(nn.Module):
     batch_kind: ClassVar[str] = "images"
     decodable: ClassVar[bool] = True
     needs_ids: ClassVar[bool] = False
+    stackable: ClassVar[bool] = False
+    phases: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def __init__(self, in_channels: int, **hyperparameters: Any):
         super().__init__()
@@ -128,14 +136,39 @@ class LatentModel(nn.Module):
         """The optimisers of this kind, by name (checkpointed by the loop)."""
         raise NotImplementedError
 
-    def training_step(self, batch, optimizers: Mapping[str, torch.optim.Optimizer]) -> dict[str, float]:
-        """One optimisation step on ``batch``; return the losses to log."""
+    def training_step(self, batch, optimizers: Mapping[str, torch.optim.Optimizer]) -> dict[str, torch.Tensor]:
+        """One optimisation step on ``batch``; return the losses to log (0-d tensors on the device:
+        the loop reads them only when it writes a log row, so the step never waits for the device)."""
         raise NotImplementedError
 
     # closed-form kinds
     def fit(self, pool, rng) -> None:
         """Fit the model on a :class:`facebrain.models.batches.TrainPool`."""
         raise NotImplementedError
+
+
+def run_phases(model: LatentModel, batch, noise: Mapping[str, torch.Tensor], optimizers: Mapping[str, torch.optim.Optimizer]) -> dict[str, torch.Tensor]:
+    """One training step of a kind declared ``stackable``: its ``phases`` in order.
+
+    Each phase ``(optimiser, method)`` computes ``loss, logs, carry = model.<method>(batch, noise,
+    carry)`` (a pure function of the parameters, the batch and the noise the step drew
+    beforehand) and lets its optimiser take one step on ``loss``; ``carry`` passes detached
+    values (FactorVAE's codes) to the next phase. A stacked ensemble
+    (:mod:`facebrain.models.ensemble`) runs the same phases vmapped over its members.
+
+    Returns
+    -------
+    dict: the logs of every phase (0-d tensors).
+    """
+    logs: dict[str, torch.Tensor] = {}
+    carry: dict[str, torch.Tensor] = {}
+    for optimiser, method in model.phases:
+        loss, phase_logs, carry = getattr(model, method)(batch, noise, carry)
+        optimizers[optimiser].zero_grad(set_to_none=True)
+        loss.backward()
+        optimizers[optimiser].step()
+        logs.update(phase_logs)
+    return logs
 
 
 def register_model(kind: str):
@@ -151,6 +184,7 @@ def register_model(kind: str):
         cls.hyperparameters = declared.hyperparameters
         cls.trained_by, cls.batch_kind = declared.trained_by, declared.batch_kind
         cls.decodable, cls.needs_ids = declared.decodable, declared.needs_ids
+        cls.stackable = declared.stackable
         MODEL_KINDS[kind] = cls
         return cls
 

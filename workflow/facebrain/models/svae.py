@@ -111,7 +111,7 @@ class SVAE(GaussianVAE):
         if self.latent_dim < 2:
             raise ValueError(f"svae: latent_dim must be at least 2 (the pair loss averages over the K - 1 other dimensions), got {self.latent_dim}")
 
-    def training_step(self, batch: PairBatch, optimizers) -> dict[str, float]:
+    def training_step(self, batch: PairBatch, optimizers) -> dict[str, torch.Tensor]:
         n_factors = len(batch.factor_names)
         if n_factors > self.latent_dim:
             raise ValueError(f"svae: latent_dim {self.latent_dim} is smaller than the {n_factors} forced factor dimensions")
@@ -122,4 +122,4 @@ class SVAE(GaussianVAE):
         optimizers["vae"].zero_grad(set_to_none=True)
         loss.backward()
         optimizers["vae"].step()
-        return {"reconstruction": terms["reconstruction"].item(), "kl": terms["kl"].item(), "pair": pair.item(), "loss": loss.item()}
+        return {"reconstruction": terms["reconstruction"].detach(), "kl": terms["kl"].detach(), "pair": pair.detach(), "loss": loss.detach()}

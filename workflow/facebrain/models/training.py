@@ -41,7 +41,7 @@ from facebrain.device import resolve_device
 from facebrain.errors import DataError
 from facebrain.io import write_json, write_table, write_torch
 from facebrain.models.batches import SAMPLERS, TrainPool
-from facebrain.models.kinds import resolve_spec
+from facebrain.models.kinds import KINDS, resolve_spec
 from facebrain.models.registry import LatentModel, build_model
 from facebrain.models.vae import gaussian_total_correlation
 from facebrain.provenance import config_hash, file_sha256
@@ -268,7 +268,7 @@ def optimise(model: LatentModel, draw: Callable[[int, np.random.Generator], Any]
     model.train()
     optimizers = model.configure_optimizers(float(train["lr"]))
     rows: list[dict[str, Any]] = []
-    accum: dict[str, float] = {"_steps": 0}
+    losses = LossAccumulator(next(model.parameters()).device)
     start = 0
     ckpt = _load_checkpoint(checkpoint, fingerprint) if checkpoint is not None else None
     if ckpt is not None:
@@ -276,21 +276,75 @@ def optimise(model: LatentModel, draw: Callable[[int, np.random.Generator], Any]
         for name, opt in optimizers.items():
             opt.load_state_dict(ckpt["optimizers"][name])
         _set_rng_state(ckpt["rng"], stream)
-        start, rows, accum = int(ckpt["step"]), list(ckpt["rows"]), dict(ckpt["accum"])
+        start, rows = int(ckpt["step"]), list(ckpt["rows"])
+        losses.restore(ckpt["accum"])
         log.info("resuming from %s at step %d of %d", checkpoint, start, steps)
+    step_fn = compiled_step(model) if train.get("compile", False) else model.training_step
     tick = time.perf_counter()
     for step in tqdm(range(start + 1, steps + 1), initial=start, total=steps, desc=f"train {model.kind}", mininterval=10):
-        losses = model.training_step(draw(batch_size, stream), optimizers)
-        for key, value in losses.items():
-            accum[key] = accum.get(key, 0.0) + float(value)
-        accum["_steps"] += 1
+        losses.add(step_fn(draw(batch_size, stream), optimizers))
         if step % every_log == 0 or step == steps:
+            n, means = losses.read()  # the one host synchronisation: every log_every steps
             now = time.perf_counter()
-            n = accum.pop("_steps")
-            rows.append({"step": step, **{k: v / n for k, v in accum.items()}, "images_per_s": n * batch_size / max(now - tick, 1e-9)})
+            rows.append({"step": step, **means, "images_per_s": n * batch_size / max(now - tick, 1e-9)})
             log.info("step %d/%d %s", step, steps, {k: round(v, 2) for k, v in rows[-1].items() if k != "step"})
-            accum, tick = {"_steps": 0}, now
+            tick = now
         if checkpoint is not None and step % every_ckpt == 0 and step < steps:
-            _save_checkpoint(checkpoint, fingerprint, step, model, optimizers, stream, rows, accum)
+            _save_checkpoint(checkpoint, fingerprint, step, model, optimizers, stream, rows, losses.state())
     model.eval()
     return rows
+
+
+class LossAccumulator:
+    """Sums of the logged losses since the last log row, kept on the device (float64).
+
+    ``add`` queues additions without waiting for the device; ``read`` copies the sums to the
+    host once (the loop's only synchronisation), returns their means and starts over. The
+    float64 sums of float32 losses equal the host-side Python sums the loop kept before.
+    With a leading members axis (a stacked ensemble) each sum is (M,).
+    """
+
+    def __init__(self, device: torch.device):
+        self.device = device
+        self.steps = 0
+        self.sums: dict[str, torch.Tensor] = {}
+
+    def add(self, losses: Mapping[str, Any]) -> None:
+        """Add one step's losses (tensors or numbers)."""
+        for key, value in losses.items():
+            value = torch.as_tensor(value).detach().to(self.device, torch.float64)
+            self.sums[key] = self.sums[key] + value if key in self.sums else value
+        self.steps += 1
+
+    def read(self) -> tuple[int, dict[str, Any]]:
+        """(steps summed, {loss: mean over them}) as Python floats (lists of floats per member); resets."""
+        n, keys = self.steps, list(self.sums)
+        values = torch.stack([self.sums[k] for k in keys]).cpu().tolist() if keys else []
+        self.steps, self.sums = 0, {}
+        means = {k: [x / n for x in v] if isinstance(v, list) else v / n for k, v in zip(keys, values)}
+        return n, means
+
+    def state(self) -> dict[str, Any]:
+        """The sums as a checkpoint holds them: ``{"_steps": n, loss: float (or list per member)}``."""
+        return {"_steps": self.steps, **{k: v.cpu().tolist() for k, v in self.sums.items()}}
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Continue from :meth:`state` (a checkpoint's ``accum``)."""
+        state = dict(state)
+        self.steps = int(state.pop("_steps"))
+        self.sums = {k: torch.tensor(v, dtype=torch.float64, device=self.device) for k, v in state.items()}
+
+
+def compiled_step(model: LatentModel) -> Callable[[Any, Mapping[str, torch.optim.Optimizer]], dict[str, torch.Tensor]]:
+    """``model.training_step`` with its phases compiled by ``torch.compile`` (``train.compile``).
+
+    Only the phases (forward and loss, pure functions of parameters, batch and noise) are
+    compiled; noise draws and optimiser steps stay eager. Kinds that are not ``stackable``
+    raise a ValueError (their steps are not written as phases).
+    """
+    if not model.stackable:
+        raise ValueError(f"train.compile: model kind '{model.kind}' cannot be compiled (only kinds whose step is phases: "
+                         f"{', '.join(sorted(k for k, d in KINDS.items() if d.stackable))})")
+    for _, method in model.phases:
+        setattr(model, method, torch.compile(getattr(model, method)))
+    return model.training_step

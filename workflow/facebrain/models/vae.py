@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from facebrain.models.architectures import Decoder, Encoder
-from facebrain.models.registry import LatentModel, register_model
+from facebrain.models.registry import LatentModel, register_model, run_phases
 
 EVAL_SAMPLE_SEED = 0
 """Seed of the posterior samples used by :meth:`GaussianVAE.evaluate` (TC estimate)."""
@@ -93,20 +93,32 @@ class GaussianVAE(LatentModel):
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.decoder(z))
 
-    def forward_terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Encode, sample z, decode; return mu, logvar, z, logits and the per-batch
-        ``reconstruction`` (Bernoulli NLL summed over pixels) and ``kl`` (summed over latents)."""
+    def draw_noise(self, batch: torch.Tensor, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+        """The step's random draws: ``eps`` (B, K) standard normal, the reparameterisation's noise.
+
+        Drawn from ``generator`` (None: torch's global generator) before the step, so the step
+        itself is a pure function of (parameters, batch, noise): what a stacked ensemble
+        (:mod:`facebrain.models.ensemble`) vmaps and ``torch.compile`` traces. A single run
+        draws exactly what ``torch.randn_like(mu)`` drew inside the step.
+        """
+        return {"eps": torch.randn((batch.shape[0], self.latent_dim), generator=generator, device=batch.device, dtype=batch.dtype)}
+
+    def forward_terms(self, x: torch.Tensor, eps: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """Encode, sample z (with noise ``eps`` (B, K); None: drawn here), decode; return mu, logvar,
+        z, logits and the per-batch ``reconstruction`` (Bernoulli NLL summed over pixels) and ``kl``
+        (summed over latents)."""
         mu, logvar = self.encoder(x)
-        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
+        z = mu + torch.exp(0.5 * logvar) * (torch.randn_like(mu) if eps is None else eps)
         logits = self.decoder(z)
         reconstruction = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / x.shape[0]
         kl = gaussian_kl(mu, logvar).sum(dim=1).mean()
         return {"mu": mu, "logvar": logvar, "z": z, "logits": logits, "reconstruction": reconstruction, "kl": kl}
 
-    def objective(self, terms: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, float]]:
-        """The loss to minimise and the values to log; the plain VAE's ELBO here."""
+    def objective(self, terms: Mapping[str, torch.Tensor]) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """The loss to minimise and the values to log (0-d tensors, read by the loop only when it logs);
+        the plain VAE's ELBO here."""
         loss = terms["reconstruction"] + terms["kl"]
-        return loss, {"reconstruction": terms["reconstruction"].item(), "kl": terms["kl"].item(), "loss": loss.item()}
+        return loss, {"reconstruction": terms["reconstruction"].detach(), "kl": terms["kl"].detach(), "loss": loss.detach()}
 
     def vae_parameters(self):
         """Parameters of the encoder and decoder (the VAE optimiser's)."""
@@ -115,13 +127,18 @@ class GaussianVAE(LatentModel):
     def configure_optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
         return {"vae": torch.optim.Adam(self.vae_parameters(), lr=lr)}
 
-    def training_step(self, batch: torch.Tensor, optimizers) -> dict[str, float]:
-        terms = self.forward_terms(batch)
-        loss, logs = self.objective(terms)
-        optimizers["vae"].zero_grad(set_to_none=True)
-        loss.backward()
-        optimizers["vae"].step()
-        return logs
+    phases = (("vae", "vae_losses"),)
+    """The step's phases in order: (optimiser, method); each method is a pure function
+    ``(batch, noise, carry) -> (loss, logs, carry)`` whose loss its optimiser minimises
+    (:func:`facebrain.models.registry.run_phases`)."""
+
+    def vae_losses(self, batch: torch.Tensor, noise, carry):
+        """The VAE phase: :meth:`objective` of :meth:`forward_terms` with the drawn noise."""
+        loss, logs = self.objective(self.forward_terms(batch, noise["eps"]))
+        return loss, logs, carry
+
+    def training_step(self, batch: torch.Tensor, optimizers) -> dict[str, torch.Tensor]:
+        return run_phases(self, batch, self.draw_noise(batch), optimizers)
 
     @torch.no_grad()
     def evaluate(self, x: torch.Tensor, ids=None) -> dict[str, float]:
@@ -149,4 +166,4 @@ class BetaVAE(GaussianVAE):
 
     def objective(self, terms):
         loss = terms["reconstruction"] + self.beta * terms["kl"]
-        return loss, {"reconstruction": terms["reconstruction"].item(), "kl": terms["kl"].item(), "loss": loss.item()}
+        return loss, {"reconstruction": terms["reconstruction"].detach(), "kl": terms["kl"].detach(), "loss": loss.detach()}

@@ -48,7 +48,7 @@ class VAEGAN(GaussianVAE):
             "discriminator": torch.optim.Adam(self.discriminator.parameters(), lr=lr),
         }
 
-    def training_step(self, batch: torch.Tensor, optimizers) -> dict[str, float]:
+    def training_step(self, batch: torch.Tensor, optimizers) -> dict[str, torch.Tensor]:
         mu, logvar = self.encoder(batch)
         z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
         x_rec = torch.sigmoid(self.decoder(z))
@@ -79,7 +79,7 @@ class VAEGAN(GaussianVAE):
             for p, g in zip(params, grads):
                 p.grad = g
             optimizers[name].step()
-        return {"llike": llike.item(), "kl": kl.item(), "generator": generator.item(), "discriminator": d_loss.item(), "loss": (encoder_loss + decoder_loss).item()}
+        return {"llike": llike.detach(), "kl": kl.detach(), "generator": generator.detach(), "discriminator": d_loss.detach(), "loss": (encoder_loss + decoder_loss).detach()}
 
     @torch.no_grad()
     def evaluate(self, x: torch.Tensor, ids=None) -> dict[str, float]:
