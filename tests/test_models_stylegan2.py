@@ -193,3 +193,10 @@ def test_inversion_encoder_learns_to_recover_w_from_generated_images():
     torch.manual_seed(1)
     after = model.evaluate(torch.rand(64, 3, 64, 64))["inversion_error"]
     assert after < 0.7 * before
+
+
+def test_decorrelation_loss_reaches_the_mapping_network_only():
+    model = tiny(decorrelation=1.0, decorrelation_batch=32)
+    model.decorrelation_loss().backward()
+    touched = {name for name, p in model.named_parameters() if p.grad is not None and p.grad.abs().sum() > 0}
+    assert touched and all(name.startswith("generator.mapping.") for name in touched)

@@ -88,7 +88,7 @@ KINDS: dict[str, Kind] = {
     # batch_size > 0 replace train.steps / train.batch_size for this model (0: the config's).
     "stylegan2": Kind({"z_dim": 64, "w_dim": 64, "mapping_layers": 8, "mapping_lr_mult": 0.01, "resolution": 64,
                        "channel_base": 1024, "channel_max": 64, "r1_gamma": 0.0128, "r1_every": 16, "pl_weight": 0.0,
-                       "pl_every": 4, "ema_kimg": 10.0, "ema_rampup": 0.05, "decorrelation": 0.0, "lr": 0.0025,
+                       "pl_every": 4, "ema_kimg": 10.0, "ema_rampup": 0.05, "decorrelation": 0.0, "decorrelation_batch": 256, "lr": 0.0025,
                        "beta1": 0.0, "beta2": 0.99, "encoder_lr": 0.001, "steps": 0, "batch_size": 0}),
     "pca": Kind({"latent_dim": 24, "max_fit_images": 20000}, trained_by="fit"),
     "random": Kind({"latent_dim": 24}, trained_by="fit", decodable=False),

@@ -48,7 +48,9 @@ Decorrelation regulariser (Zheng et al. 2021, Eq. 1)
 ----------------------------------------------------
 :func:`decorrelation_penalty`: for a batch of w = F(z),
 ``-sum_{i != j} log(1 - |rho_ij|) + sum_i (Var[w_i] - mean_j Var[w_j])^2``, added with weight
-``decorrelation`` to the generator loss; it depends on the mapping network only.
+``decorrelation`` to the generator loss; it depends on the mapping network only. rho and Var are
+estimated from ``decorrelation_batch`` fresh w per step (not the image batch: from N samples the
+|rho| of independent dimensions is about sqrt(2 / (pi N)), so a batch of 16 reads 0.2 everywhere).
 The paper writes ``sum_j Var[w_j]`` inside the square. Read literally that term is
 ``sum_i (sum_{j != i} Var[w_j])^2``, which cannot vanish for K > 1 and is minimised by
 shrinking every variance to 0 (collapsing W), not by equalising them; the stated aim (equal
@@ -336,6 +338,8 @@ class StyleGAN2(LatentModel):
         self.register_buffer("mean_path_length", torch.zeros(()))
         self.register_buffer("last_r1", torch.zeros(()))
         self.register_buffer("last_path_length", torch.zeros(()))
+        self._steps: int | None = None  # host copy of steps_done (no device read per step); None: read it
+        self.register_load_state_dict_post_hook(lambda module, keys: setattr(module, "_steps", None))
 
     @property
     def latent_dim(self) -> int:
@@ -401,13 +405,24 @@ class StyleGAN2(LatentModel):
             "encoder": torch.optim.Adam(self.encoder.parameters(), lr=self.encoder_lr),
         }
 
+    def decorrelation_loss(self) -> torch.Tensor:
+        """Eq. 1 on w = F(z) of ``decorrelation_batch`` fresh z (the mapping is cheap; a batch of
+        the image batch's size would give biased correlations when it is not much larger than w_dim)."""
+        return decorrelation_penalty(self.generator.mapping(torch.randn(self.decorrelation_batch, self.z_dim, device=self.steps_done.device)))
+
+    def step_count(self) -> int:
+        """Training steps taken so far (``steps_done``, read from the device once after building or loading)."""
+        if self._steps is None:
+            self._steps = int(self.steps_done)
+        return self._steps
+
     def r1_due(self) -> bool:
         """Whether this step runs the lazy R1 step (every ``r1_every`` steps, from the first)."""
-        return self.r1_gamma > 0 and int(self.steps_done) % self.r1_every == 0
+        return self.r1_gamma > 0 and self.step_count() % self.r1_every == 0
 
     def path_length_due(self) -> bool:
         """Whether this step runs the lazy path-length step (every ``pl_every`` steps, from the first)."""
-        return self.pl_weight > 0 and int(self.steps_done) % self.pl_every == 0
+        return self.pl_weight > 0 and self.step_count() % self.pl_every == 0
 
     def r1_penalty(self, real: torch.Tensor) -> torch.Tensor:
         """Mean over images of ||grad_x D(x)||^2 on reals (N, C, R, R)."""
@@ -431,7 +446,7 @@ class StyleGAN2(LatentModel):
         """G_ema <- beta G_ema + (1 - beta) G, beta = 0.5 ** (batch / half-life images) (half-life ramped up)."""
         half_life = self.ema_kimg * 1000.0
         if self.ema_rampup > 0:
-            half_life = min(half_life, (int(self.steps_done) + 1) * batch * self.ema_rampup)
+            half_life = min(half_life, (self.step_count() + 1) * batch * self.ema_rampup)
         beta = 0.5 ** (batch / max(half_life, 1e-8))
         for p_ema, p in zip(self.generator_ema.parameters(), self.generator.parameters()):
             p_ema.lerp_(p.detach(), 1.0 - beta)
@@ -461,7 +476,7 @@ class StyleGAN2(LatentModel):
         disc.requires_grad_(False)
         w = gen.mapping(torch.randn(n, self.z_dim, device=dev))
         g_loss = F.softplus(-disc(gen.synthesis.rgb(w))).mean()
-        decorrelation = decorrelation_penalty(w) if self.decorrelation > 0 else torch.zeros((), device=dev)
+        decorrelation = self.decorrelation_loss() if self.decorrelation > 0 else torch.zeros((), device=dev)
         optimizers["generator"].zero_grad(set_to_none=True)
         (g_loss + self.decorrelation * decorrelation).backward()
         optimizers["generator"].step()
@@ -478,17 +493,18 @@ class StyleGAN2(LatentModel):
 
         self.update_ema(n)
         inversion = self.inversion_step(n, optimizers["encoder"])
+        self._steps = self.step_count() + 1
         self.steps_done += 1
-        return {
-            "discriminator": d_loss.item(),
-            "generator": g_loss.item(),
-            "r1": self.last_r1.item(),
-            "path_length": self.last_path_length.item(),
-            "decorrelation": decorrelation.item(),
+        return {  # 0-d tensors: the loop reads them once per log row
+            "discriminator": d_loss.detach(),
+            "generator": g_loss.detach(),
+            "r1": self.last_r1.clone(),
+            "path_length": self.last_path_length.clone(),
+            "decorrelation": decorrelation.detach(),
             "inversion": inversion,
         }
 
-    def inversion_step(self, batch: int, optimizer: torch.optim.Optimizer) -> float:
+    def inversion_step(self, batch: int, optimizer: torch.optim.Optimizer) -> torch.Tensor:
         """One step of the inversion encoder on fresh pairs (G_ema.synthesis(w), w); returns its MSE in W."""
         with torch.no_grad():
             w = self.generator_ema.mapping(torch.randn(batch, self.z_dim, device=self.steps_done.device))
@@ -497,7 +513,7 @@ class StyleGAN2(LatentModel):
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
-        return loss.item()
+        return loss.detach()
 
 
 def load_generator(model_path: str | Path, device: str = "auto") -> Generator:
