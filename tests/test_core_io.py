@@ -175,3 +175,30 @@ def test_read_tsv_keeps_text_and_names_the_file_and_the_missing_column(tmp_path)
         read_tsv(tmp_path / "empty.tsv", "stimulus audit")
     with pytest.raises(DataError, match="absent.tsv: cannot read rater labels"):
         read_tsv(tmp_path / "absent.tsv", "rater labels")
+
+
+def test_frozen_gc_leaves_older_garbage_to_after_the_block():
+    import gc
+    import weakref
+
+    from facebrain.plotting import frozen_gc
+
+    class Node:
+        pass
+
+    def cycle():
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        return weakref.ref(a)
+
+    gc.disable()  # no automatic collection between the steps
+    try:
+        old = cycle()  # unreachable cycle that exists before the block: frozen
+        with frozen_gc():
+            new = cycle()  # created inside: collected as usual
+            gc.collect()
+            assert old() is not None and new() is None
+        gc.collect()
+        assert old() is None
+    finally:
+        gc.enable()

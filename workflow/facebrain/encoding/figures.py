@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from facebrain.io import read_json
-from facebrain.plotting import pyplot, save_figure
+from facebrain.plotting import frozen_gc, pyplot, save_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -26,7 +26,8 @@ def _slices(img, n: int = 5) -> list[float]:
 
 def _brain_outline(display, brain_mask) -> None:
     """Draw the brain mask's outline on a nilearn display."""
-    display.add_contours(brain_mask, levels=[0.5], colors="0.4", linewidths=0.8)
+    with frozen_gc():
+        display.add_contours(brain_mask, levels=[0.5], colors="0.4", linewidths=0.8)
 
 
 def plot_rho_map(rho_nii: str | Path, brain_mask_nii: str | Path, summary_json: str | Path, title: str, out_png: str | Path) -> Figure:
@@ -42,12 +43,13 @@ def plot_rho_map(rho_nii: str | Path, brain_mask_nii: str | Path, summary_json: 
     summary = read_json(summary_json, "summary JSON")
     fig = plt.figure(figsize=(12, 3.2))
     vmax = max(float(np.abs(np.asarray(rho.dataobj)).max()), 1e-3)
-    display = plotting.plot_stat_map(
-        rho, bg_img=None, display_mode="z", cut_coords=_slices(rho), cmap="RdBu_r", vmax=vmax, symmetric_cbar=True, colorbar=True, figure=fig,
-        title=f"{title}: voxelwise Spearman rho (colour), mean {summary['rho']:.3f}{stars(summary['p'])} "
-        f"(p = {summary['p']:.4f}, {summary['n_voxels']} face-selective voxels)",
-        black_bg=False, draw_cross=False, annotate=True,
-    )
+    with frozen_gc():
+        display = plotting.plot_stat_map(
+            rho, bg_img=None, display_mode="z", cut_coords=_slices(rho), cmap="RdBu_r", vmax=vmax, symmetric_cbar=True, colorbar=True, figure=fig,
+            title=f"{title}: voxelwise Spearman rho (colour), mean {summary['rho']:.3f}{stars(summary['p'])} "
+            f"(p = {summary['p']:.4f}, {summary['n_voxels']} face-selective voxels)",
+            black_bg=False, draw_cross=False, annotate=True,
+        )
     _brain_outline(display, bg)
     return save_figure(fig, out_png, dpi=120, bbox_inches="tight")
 
@@ -91,8 +93,10 @@ def plot_beta_maps(betas_nii: str | Path, zmaps_nii: str | Path, selective_nii: 
             (z_shown, f"z, FDR q < {fdr_alpha} ({int(significant.sum())} voxels)", "RdBu_r", max(float(np.abs(z).max()) if z.size else 1.0, 1e-6)),
         ]):
             ax = fig.add_axes((0.5 * col, bottom, 0.5, height))
-            display = plotting.plot_stat_map(image.new_img_like(selective, values), bg_img=None, display_mode="z", cut_coords=cuts, cmap=cmap, vmax=top,
-                                             symmetric_cbar=True, colorbar=True, axes=ax, title=f"dim {dim} ~ {factor}: {label}", black_bg=False, draw_cross=False)
+            with frozen_gc():
+                display = plotting.plot_stat_map(image.new_img_like(selective, values), bg_img=None, display_mode="z", cut_coords=cuts, cmap=cmap,
+                                                 vmax=top, symmetric_cbar=True, colorbar=True, axes=ax, title=f"dim {dim} ~ {factor}: {label}",
+                                                 black_bg=False, draw_cross=False)
             _brain_outline(display, selective)
     fig.suptitle(f"{title}: beta and FDR-thresholded z maps of the labelled latent dimensions (face-selective voxels)", y=1.02)
     return save_figure(fig, out_png, dpi=120, bbox_inches="tight")
