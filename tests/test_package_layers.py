@@ -21,7 +21,7 @@ LAYERS = [
 ]
 """Lowest first. A unit is a package (``facebrain.models``) or a top-level module (``facebrain.io``)."""
 
-MODELS_STAGE_STEPS = {"training", "latents", "traversals", "dimension_labels", "tables"}
+MODELS_STAGE_STEPS = {"training", "ensemble", "latents", "traversals", "dimension_labels", "tables"}
 """The modules of ``facebrain.models`` that run the stage's steps; the others (architectures, kinds,
 the registry, the batch samplers) are the building blocks those steps use and never import them."""
 
