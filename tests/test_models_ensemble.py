@@ -10,7 +10,8 @@ import torch
 from conftest import make_square_dataset
 
 from facebrain.errors import DataError
-from facebrain.models.ensemble import stack_key, train_ensemble
+from facebrain.models.ensemble import train_ensemble
+from facebrain.models.kinds import stack_key
 from facebrain.models.training import CHECKPOINT_NAME, train_model
 
 TRAIN = {"steps": 20, "batch_size": 4, "lr": 1e-3, "checkpoint_every": 8, "log_every": 10, "eval_images": 8}

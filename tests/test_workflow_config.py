@@ -21,6 +21,17 @@ def test_presets_validate_and_build_a_dag(preset):
     assert "Error" not in proc.stdout
 
 
+def test_train_ensemble_stacks_the_grid_by_network_shape():
+    """The paper preset's FactorVAE grid (latent 24 and 32, 4 gammas, 2 seeds) becomes one stacked-ensemble
+    job per latent size (the preset's own factorvae joins latent 24); without train.ensemble there is none."""
+    proc = run_snakemake(REPO, "-n", "all", "--configfile", "presets/paper.yaml", "--config", "train={ensemble: true}", "--quiet", "rules")
+    counts = {line.split()[0]: line.split()[1] for line in proc.stdout.splitlines() if line.startswith("train_")}
+    assert counts.get("train_ensemble_1") == counts.get("train_ensemble_2") == "1", proc.stdout
+    assert "train_ensemble_3" not in counts
+    proc = run_snakemake(REPO, "-n", "all", "--configfile", "presets/paper.yaml", "--quiet", "rules")
+    assert "train_ensemble" not in proc.stdout
+
+
 def test_unknown_key_is_named_in_the_error():
     proc = run_snakemake(REPO, "-n", "--config", "no_such_key=1", check=False)
     assert proc.returncode != 0

@@ -10,7 +10,7 @@
 import itertools
 import re
 
-from facebrain.models.kinds import kind
+from facebrain.models.kinds import kind, stack_key
 
 
 TRAIN_SETTING_KEYS = ("steps", "batch_size", "lr", "checkpoint_every", "log_every", "eval_images")
@@ -156,3 +156,21 @@ def models_final_targets():
 def hparam_specs():
     """params of the hparam table: model name -> dataset and spec of each row."""
     return [{"model": m, "dataset": d, **model_spec(m)} for m, d in hparam_pairs()]
+
+
+def ensemble_groups():
+    """With `train.ensemble`: [(dataset, [model, ...])] of the stacked ensembles (rule train_ensemble_N).
+
+    Candidates are the gradient-trained models of `train.models` on each of `train.datasets`
+    and every grid point and seed of `train.grid`; those of a stackable kind that share dataset,
+    kind and network shape (facebrain.models.ensemble.stack_key) form one group; a group of
+    one model stays a train_model job. Without `train.ensemble`: [].
+    """
+    if not config["train"]["ensemble"]:
+        return []
+    groups = {}
+    for model, dataset in dict.fromkeys(trained_pairs() + grid_pairs()):
+        spec = model_spec(model)
+        if kind(spec["kind"]).stackable:
+            groups.setdefault((dataset, stack_key(spec)), []).append(model)
+    return [(dataset, models) for (dataset, _), models in groups.items() if len(models) > 1]

@@ -31,6 +31,41 @@ rule train_model:
         "../scripts/train_model.py"
 
 
+# With `train.ensemble`, each group of ensemble_groups() is one job of a rule of its own
+# (train_ensemble_1, ...) whose outputs are its members' files: a rule without wildcards, so
+# Snakemake prefers it to train_model for those files.
+for number, (ensemble_dataset, ensemble_models) in enumerate(ensemble_groups(), start=1):
+
+    rule:
+        """Train models of one kind and shape on one dataset as one stacked ensemble. Cells: facebrain.models.ensemble.train_ensemble (each member's files as facebrain.models.training.train_model writes them)."""
+        name:
+            f"train_ensemble_{number}"
+        input:
+            data=paths.path("prepared", dataset=ensemble_dataset),
+        output:
+            model=[paths.path("model", model=m, dataset=ensemble_dataset) for m in ensemble_models],
+            log=[paths.path("train_log", model=m, dataset=ensemble_dataset) for m in ensemble_models],
+            evaluation=[paths.path("evaluation", model=m, dataset=ensemble_dataset) for m in ensemble_models],
+        log:
+            paths.log("train_ensemble", model=ensemble_models[0], dataset=ensemble_dataset),
+        benchmark:
+            paths.benchmark("train_ensemble", model=ensemble_models[0], dataset=ensemble_dataset)
+        params:
+            names=ensemble_models,
+            specs=[model_spec(m) for m in ensemble_models],
+            train=gradient_train_settings(),
+            seed=config["seed"],
+        threads: config["train"]["threads"]
+        resources:
+            mem_mb=8000,
+            runtime=240,
+            gpu=gpu_resources(),
+        conda:
+            "../../envs/facebrain.yaml"
+        script:
+            "../scripts/train_ensemble.py"
+
+
 rule encode_latents:
     """Latents of every image, and dimension labels. Cells: facebrain.models.dimension_labels.label_dimensions (best factor and abs. correlation per dimension, test images)."""
     input:

@@ -47,8 +47,7 @@ from facebrain.device import resolve_device
 from facebrain.errors import DataError
 from facebrain.io import write_json, write_table, write_torch
 from facebrain.models.batches import SAMPLERS, TrainPool
-from facebrain.models.kinds import kind as declared_kind
-from facebrain.models.kinds import resolve_spec
+from facebrain.models.kinds import member_floats, resolve_spec, stack_key
 from facebrain.models.registry import LatentModel, build_model
 from facebrain.models.training import (
     CHECKPOINT_NAME,
@@ -64,22 +63,6 @@ from facebrain.models.training import (
 from facebrain.seeding import seed_everything
 
 log = logging.getLogger(__name__)
-
-
-def stack_key(spec: Mapping[str, Any]) -> tuple:
-    """What members of one ensemble share: the kind and every hyper-parameter that is not a float
-    (network shape, forms); seeds and float hyper-parameters (loss weights) may differ."""
-    resolved = resolve_spec(spec)
-    declared = declared_kind(resolved["kind"])
-    fixed = sorted((k, v) for k, v in resolved.items() if k != "seed" and not isinstance(declared.hyperparameters.get(k), float))
-    return tuple(fixed)
-
-
-def member_floats(spec: Mapping[str, Any]) -> dict[str, float]:
-    """The float hyper-parameters of a member (those that may differ within an ensemble)."""
-    resolved = resolve_spec(spec)
-    declared = declared_kind(resolved["kind"])
-    return {k: v for k, v in resolved.items() if isinstance(declared.hyperparameters.get(k), float)}
 
 
 class _Phase(nn.Module):

@@ -149,3 +149,19 @@ def resolve_spec(spec: Mapping[str, Any], name: str = "model") -> dict[str, Any]
     for key, default in declared.hyperparameters.items():
         resolved[key] = coerce_hyperparameter(key, default, spec.get(key, default), name)
     return resolved
+
+
+def stack_key(spec: Mapping[str, Any]) -> tuple:
+    """What the members of one stacked ensemble (:mod:`facebrain.models.ensemble`) share: the kind
+    and every hyper-parameter that is not a float (network shape, forms); seeds and float
+    hyper-parameters (loss weights such as ``beta``, ``gamma``) may differ."""
+    resolved = resolve_spec(spec)
+    declared = kind(resolved["kind"])
+    return tuple(sorted((k, v) for k, v in resolved.items() if k != "seed" and not isinstance(declared.hyperparameters.get(k), float)))
+
+
+def member_floats(spec: Mapping[str, Any]) -> dict[str, float]:
+    """The float hyper-parameters of a spec: those that may differ within a stacked ensemble."""
+    resolved = resolve_spec(spec)
+    declared = kind(resolved["kind"])
+    return {k: v for k, v in resolved.items() if isinstance(declared.hyperparameters.get(k), float)}
