@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+MAX_WIDTH = 40.0
+"""Widest dendrogram figure, inches (P = 200 kept components share it)."""
+
 
 def image_jacobian(generator: Generator, w: np.ndarray, seed: int, size: int | None = None, chunk_size: int = 32) -> np.ndarray:
     """Jacobians of the generated pixels with respect to w, by forward-mode differentiation.
@@ -198,7 +201,7 @@ def dendrogram_figure(localized_path: str | Path, out: str | Path) -> Figure:
     fit = read_localized(localized_path)
     kept = np.flatnonzero(fit["kept"])
     labels = [component_label(p) for p in kept]
-    fig = plt.figure(figsize=(max(4.0, 0.9 * len(kept) + 1), 4.2))
+    fig = plt.figure(figsize=(min(MAX_WIDTH, max(4.0, 0.9 * len(kept) + 1)), 4.2))
     grid = fig.add_gridspec(2, max(len(kept), 1), height_ratios=(2.2, 1))
     tree_ax = fig.add_subplot(grid[0, :])
     if len(kept) >= 2:
