@@ -83,3 +83,21 @@ def test_semantic_directions_table_and_dendrogram(smoke_run, tmp_path):
     for ax, model in zip(fig.axes, semantic["models"]):
         leaves = {label.get_text() for label in ax.get_yticklabels()}
         assert leaves == set(table.loc[table["model"] == model, "factor"])  # one leaf per factor direction
+
+
+def test_zheng_tables_compare_the_two_stylegans_over_the_measured_semantics(smoke_run):
+    zheng = SMOKE["metrics"]["zheng"]
+    dataset = SMOKE["face_dataset"]
+    measured = pd.read_csv(smoke_run / paths.path("measurement_table", dataset=dataset))
+    with PreparedData(smoke_run / paths.path("prepared", dataset=dataset)) as prepared:
+        assert measured["factor"].tolist() == list(prepared.factor_names)  # `factors: []` measures them all
+    semantics = measured["factor"].tolist()
+    table2 = pd.read_csv(smoke_run / paths.path("zheng_table2"))
+    assert list(table2.columns) == ["model", "decorrelation", "semantic"] + [f"v_{s}" for s in semantics]
+    assert table2["model"].tolist() == [m for m in zheng["models"] for _ in semantics]
+    assert table2["semantic"].tolist() == semantics * len(zheng["models"])
+    assert np.all(np.abs(table2.iloc[:, 3:].to_numpy()) <= 1)
+    table1 = pd.read_csv(smoke_run / paths.path("zheng_table1"))
+    assert table1["model"].tolist() == zheng["models"]
+    assert table1["decorrelation"].tolist() == [float(SMOKE["models"][m].get("decorrelation", 0.0)) for m in zheng["models"]]
+    assert (table1[["frechet_distance_measurement", "ppl_pixel"]] >= 0).all().all()
