@@ -13,6 +13,7 @@ from torch import nn
 
 from conftest import image_grid
 from facebrain.datasets.prepared import write_prepared
+from facebrain.errors import DataError
 from facebrain.io import write_h5
 from facebrain.probes import directions, localized, quality
 from facebrain.probes.generated import synthesize
@@ -116,6 +117,8 @@ def test_manipulation_rows_are_semantics_columns_steps_and_the_semantic_follows_
     for row in grid:
         measured = [float(ax.get_xlabel()) for ax in row]
         assert measured[0] < measured[1] < measured[2]
+    with pytest.raises(DataError, match="not measured"):
+        directions.manipulation_figure("model.pt", tmp_path / "d.h5", "measurement.pt", tmp_path / "m2.png", seed=3, steps=steps, semantics=["Smiling"], device="cpu")
 
 
 def test_noise_is_shared_so_path_length_sees_only_w(tmp_path):

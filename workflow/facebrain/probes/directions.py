@@ -209,7 +209,10 @@ def manipulation_figure(model_path: str | Path, directions_path: str | Path, mea
     generator = load_generator(model_path, device)
     fit = read_directions(directions_path)
     names = fit["semantic_names"]
-    rows = [names.index(s) for s in (semantics or names) if s in names]
+    unknown = [s for s in semantics or () if s not in names]
+    if unknown:
+        raise DataError(directions_path, f"semantics {unknown} were not measured; measured: {names}")
+    rows = [names.index(s) for s in (semantics or names)]
     images = edit_grid(generator, sample_w(generator, 1, seed)[0].astype(np.float64), fit["unit"][:, rows], fit["sigma"][rows], steps, seed, MEASURED_SIZE)
     measured, _ = measure(load_measurement(measurement_path, device), images.reshape(-1, *images.shape[2:]))
     values = measured.reshape(len(rows), len(steps), -1)[np.arange(len(rows)), :, rows]
