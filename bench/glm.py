@@ -21,14 +21,16 @@ Peak memory is the process's maximum resident set size (ru_maxrss), measured in
 a fresh child process per scale and space; the fit's CPU time (all threads) is
 given beside its wall time, which other load on the machine inflates.
 
-One read per subject (issue 19.1): after the fit from the BOLD files (one model's cost
-today), the runs are masked and scaled once (facebrain.encoding.scaled_bold.scale_runs)
-and ``--models`` GLMs are fitted from that file (each checked to give the same betas);
-the cost of all models of a subject is given beside ``--models`` fits from the BOLD files.
-The scaled file of the measured runs stays in the page cache; at the real count (16 GB
-a subject in the volume) each model's fit also reads it from disk.
+One read per subject (issue 19.1): after the fit of one model from the BOLD files (what a
+model's GLM cost before), the runs are masked and scaled once (facebrain.encoding.scaled_bold.scale_runs)
+and the GLMs of ``--models`` models (K = 24 each) are fitted in one pass over that file
+(facebrain.encoding.glm.fit_encoding_glms; the first model's betas checked against the fit
+from the BOLD files); the cost of all models of a subject is given beside one model's fit
+from the BOLD files. The BLAS pool is capped at one thread, as a GLM job (threads: 1) runs.
+The scaled file of the measured runs stays in the page cache; at the real count (16 GB a
+subject in the volume) the pass also reads it from disk (once with ``ols``, twice with ``ar1``).
 
-Usage: .venv/bin/python bench/glm.py [--scale demo|real|both] [--space volume|surface|both] [--real-runs 3] [--models 9]
+Usage: .venv/bin/python bench/glm.py [--scale demo|real|both] [--space volume|surface|both] [--real-runs 3] [--models 9] [--noise-model ols|ar1]
 """
 
 from __future__ import annotations
@@ -108,38 +110,42 @@ def timed(call):
     return result, time.perf_counter() - start, time.process_time() - cpu_start
 
 
-def fit_child(scale: str, space: str, n_runs: int, n_models: int, queue) -> None:
-    from facebrain.encoding.glm import fit_encoding_glm
+def fit_child(scale: str, space: str, n_runs: int, n_models: int, noise_model: str, queue) -> None:
+    from threadpoolctl import threadpool_limits
+
+    from facebrain.encoding.glm import fit_encoding_glm, fit_encoding_glms
     from facebrain.encoding.scaled_bold import ScaledBold, scale_runs
     from facebrain.fmri.spaces import VOLUME, SpaceMask, surface_mask
 
+    threadpool_limits(1)  # a GLM job has threads: 1 (facebrain.pipeline caps the BLAS pool at it)
     cfg = SCALES[scale]
     rng = np.random.default_rng(0)
     mask = SpaceMask(VOLUME, np.ones(cfg["grid"], bool)) if space == "volume" else surface_mask()
     with tempfile.TemporaryDirectory() as tmp:
         runs, latents = make_runs(Path(tmp), n_runs, cfg["volumes"], cfg["grid"], rng, space)
+        models = {"m0": latents} | {f"m{i}": {name: rng.normal(size=cfg["K"]) for name in latents} for i in range(1, n_models)}
         mb_per_run = sum(f.stat().st_size for f in runs[0].bold_files) / 1e6
         rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        fit, elapsed, cpu = timed(lambda: fit_encoding_glm(runs, mask, latents))
+        fit, elapsed, cpu = timed(lambda: fit_encoding_glm(runs, mask, latents, noise_model=noise_model))
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        # one read per subject: scale once, then every model's GLM from the scaled file; a fit's cost is
-        # fixed (z maps, solves, start-up) + per run, so one-run fits give the fixed part for the extrapolation
-        _, one_run, one_run_cpu = timed(lambda: fit_encoding_glm(runs[:1], mask, latents))
+        # one read per subject: scale once, then every model's GLM in one pass over the scaled file; a fit's cost
+        # is fixed (z maps, solves, start-up) + per run, so one-run fits give the fixed part for the extrapolation
+        _, one_run, one_run_cpu = timed(lambda: fit_encoding_glm(runs[:1], mask, latents, noise_model=noise_model))
         scaled = Path(tmp) / "scaled_bold.h5"
         _, scale_s, scale_cpu = timed(lambda: scale_runs(runs, mask, scaled))
-        from_file = [timed(lambda: fit_encoding_glm(runs, mask, latents, bold=ScaledBold(scaled, runs, mask.n_elements))) for _ in range(n_models)]
-        assert all(np.array_equal(f.betas, fit.betas) for f, _, _ in from_file), "betas from the scaled file differ"
-        _, file_one_run, file_one_run_cpu = timed(lambda: fit_encoding_glm(runs[:1], mask, latents, bold=ScaledBold(scaled, runs, mask.n_elements)))
-    queue.put({"scale": scale, "space": space, "runs_fitted": n_runs, "volumes": cfg["volumes"], "elements": mask.n_elements,
+        bold = ScaledBold(scaled, runs, mask.n_elements)
+        fits, all_s, all_cpu = timed(lambda: dict(fit_encoding_glms(runs, mask, models, noise_model=noise_model, bold=bold)))
+        np.testing.assert_allclose(fits["m0"].betas, fit.betas, rtol=1e-5, atol=1e-6 * np.abs(fit.betas).max(), err_msg="betas of the one-read fit differ")
+        _, all_one_run, all_one_run_cpu = timed(lambda: dict(fit_encoding_glms(runs[:1], mask, models, noise_model=noise_model, bold=bold)))
+    queue.put({"scale": scale, "space": space, "noise_model": noise_model, "runs_fitted": n_runs, "volumes": cfg["volumes"], "elements": mask.n_elements,
                "mb_per_run": mb_per_run, "regressors": len(fit.columns), "seconds": elapsed, "cpu_seconds": cpu, "peak_rss_mb": peak_mb,
                "rss_before_fit_mb": rss_before / 1024, "models": n_models, "one_run_seconds": one_run, "one_run_cpu_seconds": one_run_cpu,
-               "scale_seconds": scale_s, "scale_cpu_seconds": scale_cpu,
-               "model_from_file_seconds": [s for _, s, _ in from_file], "model_from_file_cpu_seconds": [c for _, _, c in from_file],
-               "model_from_file_one_run_seconds": file_one_run, "model_from_file_one_run_cpu_seconds": file_one_run_cpu})
+               "scale_seconds": scale_s, "scale_cpu_seconds": scale_cpu, "all_models_seconds": all_s, "all_models_cpu_seconds": all_cpu,
+               "all_models_one_run_seconds": all_one_run, "all_models_one_run_cpu_seconds": all_one_run_cpu})
 
 
 def one_read_costs(res: dict, n_runs_all: int) -> dict:
-    """Wall and CPU seconds at ``n_runs_all`` runs of one model's fit today and of all models with one read per subject.
+    """Wall and CPU seconds at ``n_runs_all`` runs of one model's fit from the BOLD files and of all models with one read per subject.
 
     A fit costs fixed + per run x runs: per run from the fits of ``runs_fitted`` runs and of one run;
     the scaling costs per run only.
@@ -147,13 +153,13 @@ def one_read_costs(res: dict, n_runs_all: int) -> dict:
     n, out = res["runs_fitted"], {}
     for kind, key in (("wall", "seconds"), ("cpu", "cpu_seconds")):
         today, today_one = res[key], res[f"one_run_{key}"]
-        file_n, file_one = float(np.median(res[f"model_from_file_{key}"])), res[f"model_from_file_one_run_{key}"]
-        per_run, file_per_run = (today - today_one) / (n - 1), (file_n - file_one) / (n - 1)
+        both, both_one = res[f"all_models_{key}"], res[f"all_models_one_run_{key}"]
+        per_run, both_per_run = (today - today_one) / (n - 1), (both - both_one) / (n - 1)
         one_model = today_one - per_run + per_run * n_runs_all
-        all_models = res[f"scale_{key}"] / n * n_runs_all + res["models"] * (file_one - file_per_run + file_per_run * n_runs_all)
+        all_models = res[f"scale_{key}"] / n * n_runs_all + both_one - both_per_run + both_per_run * n_runs_all
         out[kind] = {"one_model_today": one_model, "all_models_one_read": all_models, "ratio": all_models / one_model,
-                     "per_run_today": per_run, "per_run_scale": res[f"scale_{key}"] / n, "per_run_from_file": file_per_run,
-                     "fixed_from_file": file_one - file_per_run}
+                     "per_run_today": per_run, "per_run_scale": res[f"scale_{key}"] / n, "per_run_all_models": both_per_run,
+                     "fixed_all_models": both_one - both_per_run}
     return out
 
 
@@ -163,13 +169,14 @@ def main() -> None:
     parser.add_argument("--space", choices=[*SPACES, "both"], default="both")
     parser.add_argument("--real-runs", type=int, default=3)
     parser.add_argument("--models", type=int, default=9, help="models fitted per subject (the paper preset's 9)")
+    parser.add_argument("--noise-model", choices=["ols", "ar1"], default="ols")
     args = parser.parse_args()
     ctx = mp.get_context("spawn")
     for scale in (["demo", "real"] if args.scale == "both" else [args.scale]):
         for space in (SPACES if args.space == "both" else [args.space]):
             n_runs = SCALES[scale]["runs"] if scale == "demo" else args.real_runs
             queue = ctx.Queue()
-            proc = ctx.Process(target=fit_child, args=(scale, space, n_runs, args.models, queue))
+            proc = ctx.Process(target=fit_child, args=(scale, space, n_runs, args.models, args.noise_model, queue))
             proc.start()
             res = queue.get(timeout=3600)
             proc.join()
@@ -186,11 +193,11 @@ def main() -> None:
                 costs = one_read_costs(res, SCALES[scale]["runs"])
                 print(json.dumps({"one_read": costs}))
                 for kind, c in costs.items():
-                    print(f"  one read per subject, {kind} ({SCALES[scale]['runs']} runs): one model today {c['one_model_today'] / 60:.1f} min "
-                          f"({c['per_run_today']:.2f} s/run), {args.models} models today {args.models * c['one_model_today'] / 60:.1f} min; "
-                          f"scaled once ({c['per_run_scale']:.2f} s/run) + {args.models} fits from the file ({c['fixed_from_file']:.1f} s + "
-                          f"{c['per_run_from_file']:.2f} s/run each) = {c['all_models_one_read'] / 60:.1f} min, {c['ratio']:.2f}x one model's fit today",
-                          flush=True)
+                    print(f"  one read per subject, {kind} ({SCALES[scale]['runs']} runs, {args.noise_model}): one model from the BOLD files "
+                          f"{c['one_model_today'] / 60:.1f} min ({c['per_run_today']:.2f} s/run), {args.models} such fits "
+                          f"{args.models * c['one_model_today'] / 60:.1f} min; scaled once ({c['per_run_scale']:.2f} s/run) + the {args.models} models "
+                          f"in one pass over the file ({c['fixed_all_models']:.1f} s + {c['per_run_all_models']:.2f} s/run) = "
+                          f"{c['all_models_one_read'] / 60:.1f} min, {c['ratio']:.2f}x one model's fit from the BOLD files", flush=True)
 
 
 if __name__ == "__main__":

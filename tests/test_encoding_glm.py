@@ -11,8 +11,18 @@ from scipy import stats
 
 from facebrain.encoding.accuracy import predict_test_responses
 from facebrain.encoding.decoding import decode_patterns, gender_test, pairwise_identification
-from facebrain.encoding.design import run_design, task_events, zscore_latents
-from facebrain.encoding.glm import NormalEquations, ar1_whiten, brain_mask, fit_encoding_glm, load_masked_bold, percent_signal_change, t_to_z
+from facebrain.encoding.design import run_design, run_designs, task_events, zscore_latents
+from facebrain.encoding.glm import (
+    NormalEquations,
+    ar1_whiten,
+    brain_mask,
+    fit_encoding_glm,
+    fit_encoding_glms,
+    load_masked_bold,
+    model_passes,
+    percent_signal_change,
+    t_to_z,
+)
 from facebrain.encoding.localizer import face_selective_mask, localizer_zmap
 from facebrain.encoding.permutation import spearman_permutation_test
 from facebrain.encoding.scaled_bold import ScaledBold, scale_runs
@@ -249,6 +259,33 @@ def test_glm_from_the_scaled_bold_file_is_the_glm_from_the_bold(sim, tmp_path, n
         assert np.array_equal(getattr(direct, field), getattr(from_file, field)), field
 
 
+@pytest.mark.parametrize("noise_model", ["ols", "ar1"])
+def test_glms_of_several_models_from_one_read_are_each_models_own_fit(sim, tmp_path, noise_model):
+    """One read per subject: models of different K stacked in passes over the scaled BOLD get the fit each gets alone."""
+    rng = np.random.default_rng(11)
+    models = {"planted": sim["latents"], "wide": {n: rng.normal(size=5) for n in sim["latents"]}, "narrow": {n: rng.normal(size=2) for n in sim["latents"]}}
+    mask = SpaceMask(VOLUME, sim["mask"])
+    scale_runs(sim["runs"], mask, tmp_path / "scaled.h5")
+    bold = ScaledBold(tmp_path / "scaled.h5", sim["runs"], mask.n_elements)
+    n_shared = 4 + len(sim["tests"])
+    together = dict(fit_encoding_glms(sim["runs"], mask, models, noise_model=noise_model, bold=bold, max_columns=n_shared + 8))  # passes: planted + wide, narrow
+    assert list(together) == list(models)
+    for name, latents in models.items():
+        alone = fit_encoding_glm(sim["runs"], mask, latents, noise_model=noise_model, bold=bold)
+        got = together[name]
+        assert got.columns == alone.columns and got.dof == alone.dof and got.W.shape == (len(next(iter(latents.values()))), mask.n_elements)
+        assert np.array_equal(got.ar1, alone.ar1), name
+        for field in ("betas", "z_latents", "residual_var", "split_half_r", "W_halves", "z_test"):
+            np.testing.assert_allclose(getattr(got, field), getattr(alone, field), rtol=1e-5, atol=1e-6, err_msg=f"{name} {field}")
+    assert not np.allclose(together["planted"].W, together["wide"].W[:K])  # each model its own latents
+
+
+def test_model_passes_stack_models_up_to_the_column_budget():
+    assert model_passes({"a": 24, "b": 24, "c": 1024, "d": 24}, 24, max_columns=100) == [["a", "b"], ["c"], ["d"]]
+    assert model_passes({"a": 24, "b": 24}, 24) == [["a", "b"]]
+    assert model_passes({"a": 24, "b": 24}, 24, hrf_model="glover + derivative") == [["a"], ["b"]]  # derivative regressors are per-model nuisance
+
+
 def test_scaled_bold_of_other_runs_or_mask_is_refused(sim, tmp_path):
     mask = SpaceMask(VOLUME, sim["mask"])
     scale_runs(sim["runs"][:3], mask, tmp_path / "scaled.h5")
@@ -358,3 +395,23 @@ def test_decoding_identifies_faces_and_gender():
     assert acc0 < 0.8 and p0 > 0.001
     train = rng.normal(size=(200, 4))
     assert gender_test(train, train[:, 0] > 0, x, x[:, 0] > 0, 99, rng)[0] >= 0.9
+
+
+@pytest.mark.parametrize("hrf_model", ["glover", "spm + derivative"])
+def test_designs_of_several_models_are_each_models_nilearn_design(hrf_model):
+    """run_designs (shared regressors once, latents per trial or per dimension) gives each model nilearn's design of it alone."""
+    from nilearn.glm.first_level import make_first_level_design_matrix
+
+    rng = np.random.default_rng(3)
+    names = [f"T{i:03d}.jpg" for i in range(30)] + ["F000.jpg", "F001.jpg"]
+    events, n_scans = faces_events(rng, names[:30], names[30:], n_trials=30)
+    models = {"a": {n: rng.normal(size=3) for n in names}, "b": {n: rng.normal(size=40) for n in names}}  # 43 latents > 27 trials: per-trial regressors
+    conf = pd.DataFrame({"trans_x": rng.normal(size=n_scans)})
+    tasks, nuisance = run_designs(events, n_scans, TR, models, names[30:], conf, excluded={names[0]}, hrf_model=hrf_model)
+    for name, latents in models.items():
+        ev = task_events(events, latents, set(names[30:]), {names[0]})
+        dm = make_first_level_design_matrix(np.arange(n_scans) * TR, ev, hrf_model=hrf_model, drift_model="cosine", high_pass=0.01, add_regs=conf.to_numpy(), add_reg_names=["conf_trans_x"])
+        np.testing.assert_allclose(tasks[name].to_numpy(), dm[list(tasks[name].columns)].to_numpy(), rtol=0, atol=1e-12)
+    shared = set(dm.columns) - {c for c in dm.columns if c.startswith("lat")}
+    assert shared - set(tasks["a"].columns) <= set(nuisance.columns)
+    assert ("lat00_derivative" in nuisance) == (hrf_model != "glover")

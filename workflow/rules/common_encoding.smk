@@ -51,6 +51,18 @@ def localizer_inputs(wildcards):
     return {name: space_map(name, wildcards.space, subject=wildcards.subject) for name in ("brain_mask", "face_selective")}
 
 
+def glm_latents_inputs():
+    """The stimulus latents of every model of {subject} (encoding_models() order): the inputs of the subject's GLM job."""
+    return [paths.path("stimulus_latents", model=m) for m in encoding_models()]
+
+
+def glm_outputs(name, surface):
+    """Outputs of the GLM job of {subject} in {space}: file `name` (glm) or map `name` (betas, zmaps) of every model, models in turn."""
+    if name == "glm":
+        return [paths.path(name, model=m) for m in encoding_models()]
+    return [f for m in encoding_models() for f in paths.map_files(name, surface, model=m)]
+
+
 def fit_triples():
     """(subject label, space label, model) of every fit: subjects first, then spaces, then models."""
     return [(s, sp, m) for s in fmri_subjects() for sp in space_labels() for m in encoding_models()]

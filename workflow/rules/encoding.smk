@@ -124,28 +124,30 @@ rule encoding_scaled_bold:
 
 
 rule encoding_glm:
+    """The encoding GLMs of a subject in a space, every model's from one read of its scaled BOLD (facebrain.encoding.glm.fit_subject_glms); each model's files are the per-model paths."""
     input:
         unpack(localizer_inputs),
         fmri=fmri_subject_input,
         bold=paths.path("scaled_bold"),
-        latents=paths.path("stimulus_latents"),
+        latents=glm_latents_inputs(),
         audit=stimulus_audit_input,
     output:
-        glm=paths.path("glm"),
-        betas=paths.map_files("betas", False),
-        zmaps=paths.map_files("zmaps", False),
+        glm=glm_outputs("glm", False),
+        betas=glm_outputs("betas", False),
+        zmaps=glm_outputs("zmaps", False),
     log:
-        paths.log("encoding_glm", "subject", "space", "model"),
+        paths.log("encoding_glm", "subject", "space"),
     benchmark:
-        paths.benchmark("encoding_glm", "subject", "space", "model")
+        paths.benchmark("encoding_glm", "subject", "space")
     params:
         root=fmri_root(),
         reader=space_reader_options,
         glm=encoding_config()["glm"],
+        models=encoding_models(),
     threads: 1
     resources:
         mem_mb=16000,
-        runtime=120,
+        runtime=240,
     conda:
         "../../envs/facebrain.yaml"
     wildcard_constraints:
@@ -156,13 +158,13 @@ rule encoding_glm:
 
 use rule encoding_glm as encoding_glm_surface with:
     output:
-        glm=paths.path("glm"),
-        betas=paths.map_files("betas", True),
-        zmaps=paths.map_files("zmaps", True),
+        glm=glm_outputs("glm", True),
+        betas=glm_outputs("betas", True),
+        zmaps=glm_outputs("zmaps", True),
     log:
-        paths.log("encoding_glm_surface", "subject", "space", "model"),
+        paths.log("encoding_glm_surface", "subject", "space"),
     benchmark:
-        paths.benchmark("encoding_glm_surface", "subject", "space", "model")
+        paths.benchmark("encoding_glm_surface", "subject", "space")
     wildcard_constraints:
         space=SURFACE_LABEL,
 

@@ -201,7 +201,7 @@ def compare_subject_models(
 
     Parameters
     ----------
-    glms : model -> its GLM file (:func:`facebrain.encoding.glm.fit_subject_glm`) for this subject.
+    glms : model -> its GLM file (:func:`facebrain.encoding.glm.fit_subject_glms`) for this subject.
     brain_mask_nii, selective_nii : the subject's brain mask and face-selective mask.
     comparisons : pairs ``(a, b)``; the statistic is ``a - b``. Pairs with a model not in ``glms`` are skipped.
     out_json : written as ``{"comparisons": [row, ...]}``, a row per pair: a, b, diff, p, ci_low, ci_high,

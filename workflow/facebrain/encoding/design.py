@@ -76,6 +76,12 @@ def task_events(
     -------
     DataFrame with onset, duration, trial_type, modulation.
     """
+    return _events(events, {"": latents_z}, test_faces, excluded)
+
+
+def _events(events: pd.DataFrame, models: Mapping[str, Mapping[str, np.ndarray]], test_faces: Collection[str], excluded: Collection[str]) -> pd.DataFrame:
+    """:func:`task_events` of several models: prefix -> latents_z, each model's latent events named ``prefix + latent_column(k)``."""
+    names = {prefix: [prefix + latent_column(k) for k in range(len(next(iter(z.values()))))] for prefix, z in models.items()}
     rows = []
     for ev in events.itertuples(index=False):
         base = (float(ev.onset), float(ev.duration))
@@ -84,7 +90,8 @@ def task_events(
             rows.append((*base, EXCLUDED, 1.0))
         elif kind == "train_face":
             rows.append((*base, FACE, 1.0))
-            rows.extend((*base, latent_column(k), float(v)) for k, v in enumerate(latents_z[ev.stim_name]))
+            for prefix, z in models.items():
+                rows.extend((*base, name, float(v)) for name, v in zip(names[prefix], z[ev.stim_name]))
         elif kind == "test_face" and ev.stim_name in test_faces:
             rows.append((*base, test_column(ev.stim_name), 1.0))
         elif kind == "img":
@@ -126,11 +133,49 @@ def run_design(
     (task (n_scans, K + 4 + n_test), nuisance (n_scans, drifts + 1 + C)); the task block always has
     every column of :func:`task_columns` (zeros where the run has no such event).
     """
-    from nilearn.glm.first_level import make_first_level_design_matrix
+    tasks, nuisance = run_designs(events, n_scans, tr, {"": latents_z}, test_faces, confounds, excluded, hrf_model, high_pass)
+    return tasks[""], nuisance
 
-    n_latents = len(next(iter(latents_z.values())))
+
+def run_designs(
+    events: pd.DataFrame,
+    n_scans: int,
+    tr: float,
+    latents_z: Mapping[str, Mapping[str, np.ndarray]],
+    test_faces: Sequence[str],
+    confounds: pd.DataFrame | None = None,
+    excluded: Collection[str] = (),
+    hrf_model: str = "glover",
+    high_pass: float = 0.01,
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """The designs of one run for several models (:func:`run_design` of each), the shared regressors computed once.
+
+    The regressors every model has (face, one-back, img, excluded, tests), the drifts and the
+    confounds come from one nilearn design matrix; the latent regressors from nilearn's
+    :func:`~nilearn.glm.first_level.compute_regressor`, the function that design matrix calls for
+    each of its conditions (same oversampling and minimum onset). With a single-kernel HRF
+    (glover, spm) a regressor is linear in its modulations: when the models have more latent
+    dimensions in all than the run has training trials (several models, the 1024-d ones), a
+    regressor is computed once per trial and each latent regressor is the trials'
+    modulation-weighted sum (nilearn's to float rounding; one convolution per trial, not per
+    model and dimension); otherwise, and with other HRF models, one :func:`compute_regressor`
+    per latent dimension. With an HRF derivative the latents' derivative regressors join the
+    nuisance block, as they would in one design: fit such models one at a time. nilearn nudges a singular design's singular values by ~1e-15 of the
+    largest; the latent regressors, computed apart, are left as they are.
+
+    Parameters
+    ----------
+    latents_z : model -> (stimulus name -> (K,) z-scored latents); models may differ in K.
+    other parameters : see :func:`run_design`.
+
+    Returns
+    -------
+    (model -> task block (n_scans, K + 4 + n_test) with :func:`task_columns`' names, nuisance block).
+    """
+    from nilearn.glm.first_level import compute_regressor, make_first_level_design_matrix
+
     frame_times = np.arange(n_scans) * float(tr)
-    ev = task_events(events, latents_z, set(test_faces), set(excluded))
+    ev = _events(events, {}, set(test_faces), set(excluded))
     add_regs = None if confounds is None or confounds.shape[1] == 0 else confounds.to_numpy(dtype=np.float64)
     names = None if add_regs is None else [f"conf_{c}" for c in confounds.columns]
     printed = io.StringIO()  # nilearn prints "A 'modulation' column was found ..." for every run
@@ -140,7 +185,27 @@ def run_design(
         )
     if notice := printed.getvalue().strip():
         log.debug("nilearn: %s", notice)
-    columns = task_columns(n_latents, test_faces)
-    task = dm.reindex(columns=columns, fill_value=0.0)
-    nuisance = dm.drop(columns=[c for c in dm.columns if c in set(columns)])
-    return task, nuisance
+    shared = task_columns(0, test_faces)
+    nuisance = dm.drop(columns=[c for c in dm.columns if c in set(shared)])
+    trials = events[(events.trial_type == "train_face") & ~events.stim_name.isin(set(excluded))]
+    onsets, durations = trials.onset.to_numpy(dtype=np.float64), trials.duration.to_numpy(dtype=np.float64)
+    # a single-kernel HRF (glover, spm) makes a regressor linear in its modulations: with more latent
+    # regressors than trials, one regressor per training trial, then each latent one as their weighted sum
+    single = hrf_model in ("glover", "spm") and sum(len(next(iter(z.values()))) for z in latents_z.values()) > len(trials)
+    per_trial = [compute_regressor(([t], [d], [1.0]), hrf_model, frame_times, oversampling=50, min_onset=-24)[0][:, 0] for t, d in zip(onsets, durations)] if single else []
+    tasks, extra = {}, []
+    for model, z in latents_z.items():
+        n_latents = len(next(iter(z.values())))
+        latent = pd.DataFrame(0.0, index=dm.index, columns=[latent_column(k) for k in range(n_latents)])
+        if len(trials):
+            values = np.stack([np.asarray(z[name], dtype=np.float64) for name in trials.stim_name])
+            if single:
+                latent.loc[:, :] = np.stack(per_trial, axis=1) @ values
+            for k, column in enumerate(latent.columns if not single else ()):
+                regressors, reg_names = compute_regressor((onsets, durations, values[:, k]), hrf_model, frame_times, con_id=column, oversampling=50, min_onset=-24)
+                latent[column] = regressors[:, 0]
+                extra += [pd.Series(regressors[:, j], index=dm.index, name=name) for j, name in enumerate(reg_names) if j]
+        tasks[model] = pd.concat([latent, dm.reindex(columns=shared, fill_value=0.0)], axis=1)
+    if extra:
+        nuisance = pd.concat([nuisance, *extra], axis=1)
+    return tasks, nuisance

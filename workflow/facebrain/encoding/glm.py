@@ -29,7 +29,7 @@ nilearn fits each run alone; here the runs share the task betas and one coeffici
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from facebrain.encoding.design import FACE, latent_column, run_design, test_column, zscore_latents
+from facebrain.encoding.design import FACE, latent_column, run_designs, task_columns, test_column, zscore_latents
 from facebrain.encoding.scaled_bold import ScaledBold, percent_signal_change
 from facebrain.errors import DataError
 from facebrain.fmri.spaces import VOLUME, SpaceMask, load_masked_bold  # noqa: F401  (load_masked_bold: re-exported volume reader)
@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 NOISE_MODELS = ("ols", "ar1")
 AR1_BINS = 100  # nilearn's run_glm: AR(1) coefficients truncated to 1 / 100
+MAX_STACKED_COLUMNS = 512  # task regressors of several models stacked in one pass (sums of 2 x 512 x 200k voxels: 1.6 GB)
 
 
 @dataclass
@@ -269,6 +270,22 @@ class NormalEquations:
         """(P,) bool: regressors with any signal in ``group``."""
         return np.diag(self.xtx[group, 0]) > 1e-8
 
+    def select(self, columns: Sequence[int]) -> NormalEquations:
+        """The OLS normal equations of the task regressors ``columns`` alone (copies).
+
+        A pass over the BOLD that stacked several models' task blocks side by side gives each
+        model's sums this way: every entry of ``X~'X~``, ``X~'Y`` (and the lag-1 sums) is a product
+        of two columns, the same whichever other columns were stacked.
+        """
+        if self.rhos.tolist() != [0.0]:
+            raise ValueError("only the OLS sums of a stacked design can be split by columns")
+        cols = np.asarray(columns, dtype=int)
+        out = NormalEquations(len(cols), self.yty.shape[1], groups=self.xtx.shape[0])
+        out.xtx, out.xty, out.yty, out.n_obs = self.xtx[:, :, cols][:, :, :, cols], self.xty[:, cols], self.yty.copy(), self.n_obs.copy()
+        if self.lag is not None:
+            out.lag = dict(self.lag, yy=self.lag["yy"].copy(), xy=self.lag["xy"][cols], xx=self.lag["xx"][np.ix_(cols, cols)])
+        return out
+
 
 def split_half_reliability(test_even: np.ndarray, test_odd: np.ndarray) -> np.ndarray:
     """Pearson r per voxel across test faces between two halves' test betas, (n_test, V) each -> (V,)."""
@@ -311,7 +328,7 @@ def fit_encoding_glm(
     noise_model: str = "ols",
     bold: Callable[[int], np.ndarray] | None = None,
 ) -> GlmFit:
-    """Fit the encoding GLM over all task-faces runs of one subject.
+    """Fit the encoding GLM of one model over all task-faces runs of one subject (:func:`fit_encoding_glms` of one model).
 
     Parameters
     ----------
@@ -332,16 +349,81 @@ def fit_encoding_glm(
     -------
     GlmFit
     """
+    return next(fit_encoding_glms(runs, mask, {"model": latents}, excluded, hrf_model, high_pass, voxel_chunk, noise_model, bold))[1]
+
+
+def model_passes(n_latents: Mapping[str, int], n_shared: int, hrf_model: str = "glover", max_columns: int = MAX_STACKED_COLUMNS) -> list[list[str]]:
+    """Models grouped into passes over the BOLD, in order: a pass stacks its models' latent regressors beside the shared ones.
+
+    Parameters
+    ----------
+    n_latents : model -> K, its number of latent regressors.
+    n_shared : the task regressors every model has (face, one-back, img, excluded, test faces).
+    hrf_model : with an HRF derivative each model is a pass of its own (its latents' derivative
+        regressors are nuisance regressors: :func:`facebrain.encoding.design.run_designs`).
+    max_columns : the most task regressors a pass stacks (its sums hold ``2 x columns x V`` float64;
+        a model with more is a pass of its own).
+    """
+    passes: list[list[str]] = []
+    width = 0
+    for model, k in n_latents.items():
+        if passes and "derivative" not in hrf_model and width + k <= max_columns:
+            passes[-1].append(model)
+            width += k
+        else:
+            passes.append([model])
+            width = n_shared + k
+    return passes
+
+
+def fit_encoding_glms(
+    runs: Sequence[Any],
+    mask: np.ndarray,
+    latents: Mapping[str, Mapping[str, np.ndarray]],
+    excluded: Collection[str] = (),
+    hrf_model: str = "glover",
+    high_pass: float = 0.01,
+    voxel_chunk: int = 50_000,
+    noise_model: str = "ols",
+    bold: Callable[[int], np.ndarray] | None = None,
+    max_columns: int = MAX_STACKED_COLUMNS,
+) -> Iterator[tuple[str, GlmFit]]:
+    """Fit the encoding GLMs of several models over all task-faces runs of one subject, reading each run once for them all.
+
+    The models' designs differ only in their latent regressors: the nuisance block of a run
+    (drifts, constant, confounds), its projection and ``Y~'Y~`` are the same for every model. A pass
+    over the runs stacks the models' latent regressors beside the shared ones (face, one-back, img,
+    excluded, test faces; :func:`model_passes` decides which models share a pass), accumulates one
+    set of normal equations, and splits them per model (:meth:`NormalEquations.select`): each
+    model gets the betas :func:`fit_encoding_glm` gives it alone (to float rounding). With ``ar1``
+    the refit is whitened with each model's own AR(1) coefficients, in one more read of the runs
+    for all the pass's models.
+
+    Parameters
+    ----------
+    latents : model -> (stimulus name -> (K,) latent vector), for every face shown; models may differ in K.
+    max_columns : the most task regressors stacked in one pass (bounds its memory).
+    other parameters : see :func:`fit_encoding_glm`.
+
+    Yields
+    ------
+    (model, GlmFit), in the order of ``latents``, each pass's models as the pass ends.
+    """
     if noise_model not in NOISE_MODELS:
         raise ValueError(f"noise_model must be one of {NOISE_MODELS}, got {noise_model!r}")
     if not runs:
         raise DataError("<task-faces runs>", "no task-faces runs to fit")
+    if not latents:
+        raise ValueError("no model's latents to fit")
     train_trials, test_faces = [], set()
     for run in runs:
-        missing = sorted(set(run.events.loc[run.events.trial_type.isin(["train_face", "test_face"]), "stim_name"]) - set(latents))
-        if missing:
-            raise DataError(run.bold, f"no latents for stimuli {missing[:5]} (of {len(missing)})")
         ev = run.events
+        shown = set(ev.loc[ev.trial_type.isin(["train_face", "test_face"]), "stim_name"])
+        for model, vectors in latents.items():
+            missing = sorted(shown - set(vectors))
+            if missing:
+                of_model = f" of model {model}" if len(latents) > 1 else ""
+                raise DataError(run.bold, f"no latents{of_model} for stimuli {missing[:5]} (of {len(missing)})")
         train_trials += [s for s in ev.loc[ev.trial_type == "train_face", "stim_name"] if s not in excluded]
         test_faces |= set(ev.loc[ev.trial_type == "test_face", "stim_name"])
     if not train_trials:
@@ -349,38 +431,60 @@ def fit_encoding_glm(
     if len(test_faces) < 3:
         raise DataError(runs[0].bold, f"only {len(test_faces)} distinct test faces across the runs (need >= 3)")
     test_faces = sorted(test_faces)
-    mean, sd = zscore_latents(latents, train_trials)
-    latents_z = {name: (np.asarray(vec, dtype=np.float64) - mean) / sd for name, vec in latents.items()}
-    n_latents = len(mean)
+    stats = {model: zscore_latents(vectors, train_trials) for model, vectors in latents.items()}
+    latents_z = {
+        model: {name: (np.asarray(vec, dtype=np.float64) - stats[model][0]) / stats[model][1] for name, vec in vectors.items()}
+        for model, vectors in latents.items()
+    }
     space_mask = mask if isinstance(mask, SpaceMask) else SpaceMask(VOLUME, np.asarray(mask, bool))
-    log.info("GLM: %d runs, %d %s elements, K=%d, %d test faces", len(runs), space_mask.n_elements, space_mask.space, n_latents, len(test_faces))
     halves = split_halves(runs)
-    designs: list[tuple[Any, np.ndarray]] = []  # (task DataFrame, nuisance) per run, built on the first pass
+    n_shared = len(task_columns(0, test_faces))
+    passes = model_passes({model: len(stats[model][0]) for model in latents}, n_shared, hrf_model, max_columns)
+    log.info("GLM: %d runs, %d %s elements, %d model(s) in %d pass(es), %d test faces", len(runs), space_mask.n_elements, space_mask.space, len(latents), len(passes), len(test_faces))
 
-    def accumulate(rho: np.ndarray | None, desc: str) -> NormalEquations:
-        """One pass over the runs' BOLD: the normal equations of the OLS fit (rho None) or of the AR(1)-whitened fit."""
-        normal = None
-        for i, (run, half) in enumerate(zip(tqdm(runs, desc=desc, unit="run"), halves)):
-            y = percent_signal_change(space_mask.load_run(run)) if bold is None else bold(i)
-            if len(designs) <= i:
-                if len(run.confounds) != y.shape[0]:
-                    raise DataError(run.bold, f"{y.shape[0]} volumes but {len(run.confounds)} confound rows")
-                task, nuisance = run_design(run.events, y.shape[0], run.tr, latents_z, test_faces, run.confounds, excluded, hrf_model, high_pass)
-                designs.append((task, nuisance.to_numpy()))
-            task, nuisance = designs[i]
-            if normal is None:
-                normal = NormalEquations(task.shape[1], y.shape[1], rho=rho, lag_sums=noise_model == "ar1" and rho is None)
-            normal.add(task.to_numpy(), nuisance, y, group=half, voxel_chunk=voxel_chunk)
-        return normal
+    def read(i: int, run: Any) -> np.ndarray:
+        return percent_signal_change(space_mask.load_run(run)) if bold is None else bold(i)
 
-    normal = accumulate(None, "GLM runs (OLS)")
-    rho = np.zeros(space_mask.n_elements)
-    if noise_model == "ar1":
-        rho = bin_ar1(normal.residual_ar1(normal.solve()))
-        log.info("AR(1) coefficients of the OLS residuals: median %.2f, %d bins of 1/%d", float(np.median(rho)), len(np.unique(rho)), AR1_BINS)
-        normal = accumulate(rho, "GLM runs (AR(1) refit)")
-    task = designs[-1][0]
-    columns = list(task.columns)
+    for models in passes:
+        n_latents = {model: len(stats[model][0]) for model in models}
+        starts = np.cumsum([0] + [n_latents[m] for m in models])
+        columns = {m: list(range(starts[j], starts[j + 1])) + list(range(starts[-1], starts[-1] + n_shared)) for j, m in enumerate(models)}
+        designs: list[tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]] = []  # (model -> task block, stacked task block, nuisance) per run
+        stacked = None
+        for i, (run, half) in enumerate(zip(tqdm(runs, desc=f"GLM runs (OLS, {len(models)} model(s))", unit="run"), halves)):
+            y = read(i, run)
+            if len(run.confounds) != y.shape[0]:
+                raise DataError(run.bold, f"{y.shape[0]} volumes but {len(run.confounds)} confound rows")
+            tasks, nuisance = run_designs(run.events, y.shape[0], run.tr, {m: latents_z[m] for m in models}, test_faces, run.confounds, excluded, hrf_model, high_pass)
+            tasks = {m: t.to_numpy() for m, t in tasks.items()}
+            x = np.concatenate([tasks[m][:, : n_latents[m]] for m in models] + [tasks[models[0]][:, n_latents[models[0]] :]], axis=1)
+            designs.append((tasks, x, nuisance.to_numpy()))
+            if stacked is None:
+                stacked = NormalEquations(x.shape[1], y.shape[1], lag_sums=noise_model == "ar1")
+            stacked.add(x, designs[i][2], y, group=half, voxel_chunk=voxel_chunk)
+        normals = {m: stacked.select(columns[m]) for m in models}
+        del stacked
+        rhos = {m: np.zeros(space_mask.n_elements) for m in models}
+        if noise_model == "ar1":
+            for m in models:
+                rhos[m] = bin_ar1(normals[m].residual_ar1(normals[m].solve()))
+                log.info("%s: AR(1) coefficients of the OLS residuals: median %.2f, %d bins of 1/%d", m, float(np.median(rhos[m])), len(np.unique(rhos[m])), AR1_BINS)
+            normals = {m: NormalEquations(len(columns[m]), space_mask.n_elements, rho=rhos[m]) for m in models}
+            for i, (run, half) in enumerate(zip(tqdm(runs, desc=f"GLM runs (AR(1) refit, {len(models)} model(s))", unit="run"), halves)):
+                y = read(i, run)
+                for m in models:
+                    normals[m].add(designs[i][0][m], designs[i][2], y, group=half, voxel_chunk=voxel_chunk)
+        for m in models:
+            fit = _glm_fit(normals.pop(m), task_columns(n_latents[m], test_faces), test_faces, latents_z[m], stats[m], rhos[m], noise_model, len(runs))
+            log.info("%s: residual dof %d; latent z maps: median |z| %.2f", m, fit.dof, float(np.median(np.abs(fit.z_latents))))
+            yield m, fit
+
+
+def _glm_fit(normal: NormalEquations, columns: list[str], test_faces: list[str], latents_z: Mapping[str, np.ndarray], stats: tuple[np.ndarray, np.ndarray],
+             rho: np.ndarray, noise_model: str, n_runs: int) -> GlmFit:
+    """A model's :class:`GlmFit` from its normal equations (``columns``: its task regressors, :func:`facebrain.encoding.design.task_columns`)."""
+    mean, sd = stats
+    n_latents = len(mean)
     betas = normal.solve()
     rows = {c: j for j, c in enumerate(columns)}
     test_rows = [rows[test_column(t)] for t in test_faces]
@@ -392,9 +496,7 @@ def fit_encoding_glm(
     else:
         log.warning("fewer than 3 test faces in both even and odd runs: split-half reliability set to 0")
         split_r = np.zeros(betas.shape[1])
-    z_test = np.stack([latents_z[t] for t in test_faces])
     z_latents, residual_var, dof = normal.z_maps(betas, latent_rows)
-    log.info("residual dof %d; latent z maps: median |z| %.2f", dof, float(np.median(np.abs(z_latents))))
     return GlmFit(
         columns=columns,
         betas=betas.astype(np.float32),
@@ -402,7 +504,7 @@ def fit_encoding_glm(
         bias=betas[rows[FACE]].astype(np.float32),
         test_faces=test_faces,
         test_betas=betas[test_rows].astype(np.float32),
-        z_test=z_test,
+        z_test=np.stack([latents_z[t] for t in test_faces]),
         latent_mean=mean,
         latent_sd=sd,
         split_half_r=split_r.astype(np.float32),
@@ -412,7 +514,7 @@ def fit_encoding_glm(
         ar1=rho.astype(np.float32),
         dof=dof,
         W_halves=np.stack([h[latent_rows] for h in halves]).astype(np.float32),
-        n_runs=len(runs),
+        n_runs=n_runs,
     )
 
 
@@ -435,14 +537,15 @@ def read_stimulus_latents(path: str | Path) -> tuple[dict[str, np.ndarray], dict
     return dict(zip(names, mu)), dict(zip(names, face_ids))
 
 
-def fit_subject_glm(
+def fit_subject_glms(
     bids_root: str | Path,
     subject: str,
-    latents_h5: str | Path,
+    models: Sequence[str],
+    latents_h5: Sequence[str | Path],
     brain_mask: str | Path | Sequence[str | Path],
-    out_h5: str | Path,
-    out_betas: str | Path | Sequence[str | Path],
-    out_zmaps: str | Path | Sequence[str | Path],
+    out_h5: Sequence[str | Path],
+    out_betas: Sequence[str | Path],
+    out_zmaps: Sequence[str | Path],
     audit: Sequence[str | Path] = (),
     hrf_model: str = "glover",
     high_pass: float = 0.01,
@@ -451,49 +554,55 @@ def fit_subject_glm(
     scaled_bold: str | Path | None = None,
     reader_options: Mapping[str, Any] | None = None,
     provenance: Mapping[str, Any] | None = None,
-) -> GlmFit:
-    """Pipeline step: the encoding GLM of one subject x model.
+) -> None:
+    """Pipeline step: the encoding GLMs of one subject in one space for every model, the BOLD read once for all (:func:`fit_encoding_glms`).
 
-    ``brain_mask`` is the localizer's analysis mask in the space read (``reader_options['space']``):
-    a NIfTI of voxels, or the hemi-L/hemi-R GIFTI pair of fsaverage5 vertices
-    (:func:`facebrain.fmri.spaces.read_mask`). Writes ``out_h5`` (every field of :class:`GlmFit`;
-    elements are those of the mask in its order) and ``out_betas``, the map of W with one volume
-    (GIFTI data array) per latent dimension: a 4D NIfTI, or a GIFTI pair; ``out_zmaps`` the same
-    with each dimension's z map (:meth:`NormalEquations.z_maps`).
-    ``audit`` holds the fmri stage's stimulus audit of the subject (or nothing): the training
-    trials of its leaked stimuli (training names showing a test face's image,
-    :func:`facebrain.fmri.audit.leaked_stimuli`) are left out of the latent regressors.
-    ``noise_model`` ('ols' or 'ar1') as in :func:`fit_encoding_glm`. ``scaled_bold``: the subject's
-    BOLD of the space already masked and scaled (:func:`facebrain.encoding.scaled_bold.write_scaled_bold`),
-    read instead of the BOLD files (the same numbers).
-    ``reader_options`` (``space``, ``confounds``) go to :class:`facebrain.fmri.reader.BidsFmriDataset`.
+    ``models[i]``'s stimulus latents are ``latents_h5[i]`` and its outputs ``out_h5[i]`` (every
+    field of :class:`GlmFit`; elements are those of the mask in its order), its share of
+    ``out_betas`` (the map of W with one volume (GIFTI data array) per latent dimension: a 4D
+    NIfTI, or a GIFTI pair; the maps of the models in turn) and of ``out_zmaps`` (the same with
+    each dimension's z map, :meth:`NormalEquations.z_maps`); each model's files are written as its
+    pass ends. ``brain_mask`` is the localizer's analysis mask in the space read
+    (``reader_options['space']``): a NIfTI of voxels, or the hemi-L/hemi-R GIFTI pair of fsaverage5
+    vertices (:func:`facebrain.fmri.spaces.read_mask`). ``audit`` holds the fmri stage's stimulus
+    audit of the subject (or nothing): the training trials of its leaked stimuli (training names
+    showing a test face's image, :func:`facebrain.fmri.audit.leaked_stimuli`) are left out of the
+    latent regressors. ``noise_model`` ('ols' or 'ar1') as in :func:`fit_encoding_glm`.
+    ``scaled_bold``: the subject's BOLD of the space already masked and scaled
+    (:func:`facebrain.encoding.scaled_bold.write_scaled_bold`), read instead of the BOLD files (the
+    same numbers). ``reader_options`` (``space``, ``confounds``) go to
+    :class:`facebrain.fmri.reader.BidsFmriDataset`.
     """
     from facebrain.fmri.audit import leaked_stimuli
     from facebrain.fmri.reader import BidsFmriDataset
     from facebrain.fmri.spaces import read_mask
     from facebrain.io import write_h5
 
+    if not len(models) == len(latents_h5) == len(out_h5) or len(out_betas) != len(out_zmaps) or len(out_betas) % max(len(models), 1):
+        raise ValueError(f"{len(models)} models, {len(latents_h5)} latents files, {len(out_h5)} GLM files, {len(out_betas)} beta and {len(out_zmaps)} z map files")
+    per_model = len(out_betas) // len(models)
     excluded: set[str] = set()
     for path in audit:
         excluded |= set(leaked_stimuli(path))
     runs = BidsFmriDataset(bids_root, **(reader_options or {})).runs(subject, "faces")
-    latents, _ = read_stimulus_latents(latents_h5)
+    latents = {model: read_stimulus_latents(path)[0] for model, path in zip(models, latents_h5)}
     mask = read_mask(brain_mask)
     bold = None if scaled_bold is None else ScaledBold(scaled_bold, runs, mask.n_elements)
-    fit = fit_encoding_glm(runs, mask, latents, excluded, hrf_model, high_pass, voxel_chunk, noise_model, bold)
-    fields = {k: v for k, v in vars(fit).items() if k not in ("n_runs", "dof", "noise_model")}
-    fields["columns"] = np.asarray(fit.columns, dtype=object)
-    fields["test_faces"] = np.asarray(fit.test_faces, dtype=object)
-    attrs = dict(provenance or {}, n_runs=fit.n_runs, dof=fit.dof, noise_model=fit.noise_model, excluded=sorted(excluded))
-    write_h5(out_h5, fields, attrs=attrs)
-    names = [latent_column(k) for k in range(fit.W.shape[0])]
-    mask.save(fit.W, out_betas, provenance, names=names)
-    mask.save(fit.z_latents, out_zmaps, provenance, intent="NIFTI_INTENT_ZSCORE", names=names)
-    return fit
+    for model, fit in fit_encoding_glms(runs, mask, latents, excluded, hrf_model, high_pass, voxel_chunk, noise_model, bold):
+        i = list(models).index(model)
+        fields = {k: v for k, v in vars(fit).items() if k not in ("n_runs", "dof", "noise_model")}
+        fields["columns"] = np.asarray(fit.columns, dtype=object)
+        fields["test_faces"] = np.asarray(fit.test_faces, dtype=object)
+        attrs = dict(provenance or {}, model=model, n_runs=fit.n_runs, dof=fit.dof, noise_model=fit.noise_model, excluded=sorted(excluded))
+        write_h5(out_h5[i], fields, attrs=attrs)
+        names = [latent_column(k) for k in range(fit.W.shape[0])]
+        maps = slice(i * per_model, (i + 1) * per_model)
+        mask.save(fit.W, list(out_betas[maps]), provenance, names=names)
+        mask.save(fit.z_latents, list(out_zmaps[maps]), provenance, intent="NIFTI_INTENT_ZSCORE", names=names)
 
 
 def read_glm(path: str | Path) -> dict[str, np.ndarray]:
-    """Read a GLM HDF5 written by :func:`fit_subject_glm` into a dict of arrays (string arrays as str)."""
+    """Read a GLM HDF5 written by :func:`fit_subject_glms` into a dict of arrays (string arrays as str)."""
     import h5py
 
     try:
