@@ -59,3 +59,25 @@ def test_split_halves_cover_every_test_face_in_both_halves():
     covered = [set().union(*(set(r.events.stim_name) for r, h in zip(subsets, halves) if h == half)) for half in (0, 1)]
     shown_twice = {f for f in range(20) if sum(f in set(r.events.stim_name) for r in subsets) >= 2}
     assert len(shown_twice & covered[0] & covered[1]) >= 0.8 * len(shown_twice)
+
+
+def test_split_halves_of_few_overlapping_runs_put_most_faces_in_both_halves():
+    """sub-01 of the demo: six runs without test faces, then two disjoint sets of 10 and a run with 5 of each.
+
+    The greedy order alone put the first and the third together (5 faces in both halves, the
+    noise ceiling a correlation over 5 single-trial betas: 0 on fsaverage5); the two disjoint
+    runs against the mixed one give 10.
+    """
+    import pandas as pd
+
+    from facebrain.encoding.glm import split_halves
+
+    class Run:
+        def __init__(self, faces):
+            self.events = pd.DataFrame({"trial_type": "test_face", "stim_name": list(faces)}) if faces else pd.DataFrame({"trial_type": ["train_face"], "stim_name": ["T1"]})
+
+    runs = [Run(())] * 6 + [Run(range(10)), Run(range(10, 20)), Run([*range(5), *range(10, 15)])]
+    halves = split_halves(runs)
+    covered = [set().union(*(set(r.events.stim_name) for r, h in zip(runs, halves) if h == half and len(r.events) > 1)) for half in (0, 1)]
+    assert len(covered[0] & covered[1]) == 10, halves
+    assert halves[:6] == [0, 1, 0, 1, 0, 1]  # runs without test faces stay where the greedy order put them

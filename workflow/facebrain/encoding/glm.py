@@ -296,16 +296,21 @@ def split_half_reliability(test_even: np.ndarray, test_odd: np.ndarray) -> np.nd
 
 
 def split_halves(runs: Sequence[Any]) -> list[int]:
-    """Assign runs to two halves (0/1) so that each half sees every test face when possible.
+    """Assign runs to two halves (0/1) so that as many test faces as possible are shown in both halves.
 
     Greedy, in acquisition order: a run goes to the half that has shown its test faces fewer
     times so far (ties: the half with fewer runs, then half 0). Runs that repeat one set of
     test faces alternate halves (ds001761 alternates sets of 10 of the 20 test faces), and
     runs that each show a different subset (the simulator) still spread every face over both.
+    Then, while moving one run to the other half adds test faces shown in both halves, the
+    first such run (in acquisition order) moves: with few runs that show overlapping subsets
+    (sub-01, whose early sessions show no test face), the greedy order can leave most faces in
+    one half only, and the split-half reliability is a correlation over the faces in both.
     """
     seen = [dict[str, int](), dict[str, int]()]
     n_runs = [0, 0]
     halves = []
+    shown = []
     for run in runs:
         faces = set(run.events.loc[run.events.trial_type == "test_face", "stim_name"])
         load = [sum(seen[h].get(f, 0) for f in faces) for h in (0, 1)]
@@ -314,6 +319,23 @@ def split_halves(runs: Sequence[Any]) -> list[int]:
             seen[half][f] = seen[half].get(f, 0) + 1
         n_runs[half] += 1
         halves.append(half)
+        shown.append(faces)
+
+    def in_both(assignment: list[int]) -> int:
+        union = [set(), set()]
+        for faces, half in zip(shown, assignment):
+            union[half] |= faces
+        return len(union[0] & union[1])
+
+    best = in_both(halves)
+    moved = True
+    while moved:
+        moved = False
+        for i in (i for i, faces in enumerate(shown) if faces):
+            trial = halves[:i] + [1 - halves[i]] + halves[i + 1 :]
+            if (n := in_both(trial)) > best:
+                halves, best, moved = trial, n, True
+                break
     return halves
 
 
