@@ -5,6 +5,7 @@ from __future__ import annotations
 import colorsys
 
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -34,7 +35,11 @@ def test_contract_shape_order_and_determinism():
         render_face({"yaw": 1.5})
 
 
-def test_yaw_moves_the_face_and_the_hair_monotonically():
+def test_yaw_turns_the_head_about_its_aligned_eyes():
+    """The face turns towards the image's right; images are aligned on the eyes (as CelebA's), so the eyes
+    stay on the centre line while the head's outline moves left and more hair shows on the left."""
+    from facebrain.datasets.synthfaces import synthfaces_landmarks
+
     skin_x, dark_x = [], []
     ref = render()[130, 89]  # skin colour at the face's centre
     for yaw in SWEEP:
@@ -43,9 +48,15 @@ def test_yaw_moves_the_face_and_the_hair_monotonically():
         dark = img.sum(-1) < 250  # hair, eyes, brows
         skin_x.append(np.nonzero(skin)[1].mean())
         dark_x.append(np.nonzero(dark)[1].mean())
-    assert strictly_increasing(skin_x), skin_x  # the face turns towards the image's right...
-    assert strictly_increasing(-np.array(dark_x)), dark_x  # ...and more hair shows on the left
-    assert skin_x[-1] - skin_x[0] > 8 and dark_x[0] - dark_x[-1] > 10
+    assert strictly_increasing(-np.array(skin_x)), skin_x
+    assert strictly_increasing(-np.array(dark_x)), dark_x
+    assert skin_x[0] - skin_x[-1] > 8 and dark_x[0] - dark_x[-1] > 10
+    base = {name: 0.0 for name in FACTOR_NAMES}
+    marks = synthfaces_landmarks(pd.DataFrame([{**base, "yaw": yaw} for yaw in SWEEP]))
+    eyes_x = (marks.lefteye_x + marks.righteye_x) / 2
+    assert np.ptp(eyes_x) <= 1 and abs(eyes_x.mean() - 89) <= 1, eyes_x.tolist()
+    nose = (marks.nose_x - eyes_x).to_numpy()  # the nose turns right of the eyes' midpoint
+    assert np.all(np.diff(nose) >= 0) and nose[-1] - nose[0] >= 3, nose
 
 
 @pytest.mark.parametrize("base", [{}, {"skin_tone": 0.6, "gender": -0.7, "hair_color": 0.8, "background": -0.4}])

@@ -6,8 +6,10 @@ Every image is a deterministic function of eight factors (:data:`FACTOR_NAMES`):
 factor     range     what it changes
 ========== ========= =========================================================
 yaw        [-1, 1]   head rotation about the vertical axis, +-40 degrees
-                     (positive turns the face towards the image's right)
-smile      [-1, 1]   mouth curvature (frown .. broad smile with teeth), width
+                     (positive turns the face towards the image's right;
+                     images are aligned on the eyes as CelebA's are, so the
+                     head's outline moves against the background as it turns)
+smile      [-1, 1]   mouth curvature (frown .. broad open smile with teeth), width
 skin_tone  [-1, 1]   skin colour, pale .. dark
 gender     [-1, 1]   female .. male appearance: jaw width and squareness,
                      face length, hair length, eyebrow thickness, lip colour
@@ -62,6 +64,11 @@ _SKIN = (np.array([240, 208, 186]), np.array([96, 62, 44]))
 _HAIR = (np.array([22, 18, 16]), np.array([112, 70, 38]), np.array([232, 196, 128]))
 _SHIRT = np.array([70, 82, 100])
 _LIPS = np.array([176, 70, 80])
+# The mouth (head units): half-width at a neutral smile and its change per unit of smile, how far
+# the corners rise, how far it opens onto the teeth at smile 1 (opening from smile > MOUTH_OPENS_AT),
+# and how much of the opening's lower half the teeth fill. Large enough that the smile is a visible
+# share of the 64x64 image (as CelebA's open smiles are), not a line a few pixels long.
+MOUTH_WIDTH, MOUTH_WIDEN, MOUTH_BEND, MOUTH_OPEN, MOUTH_OPENS_AT, TEETH_DOWN = 0.32, 0.08, 0.22, 0.22, 0.0, 0.5
 
 
 def _check_factors(factors: Mapping[str, float]) -> dict[str, float]:
@@ -179,7 +186,8 @@ def render_face(factors: Mapping[str, float]) -> np.ndarray:
     ss = SUPERSAMPLE
     px = ((np.arange(WIDTH * ss) + 0.5) / ss).astype(np.float32)
     py = ((np.arange(HEIGHT * ss) + 0.5) / ss).astype(np.float32)
-    X = ((px - _CENTER[0]) / _UNIT)[None, :]  # (1, W) head units, x right
+    face, hair = _head_surfaces(g)
+    X = ((px - _CENTER[0]) / _UNIT + _eye_shift(face, psi))[None, :]  # (1, W) head units, x right; eyes' midpoint at the centre
     Y = (-(py - _CENTER[1]) / _UNIT)[:, None]  # (H, 1) head units, y up
 
     phi = f["light_direction"] * MAX_LIGHT
@@ -211,7 +219,6 @@ def render_face(factors: Mapping[str, float]) -> np.ndarray:
     win = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
     X, Y = X[:, win[1]], Y[win[0], :]
     shape2d = (Y.shape[0], X.shape[1])
-    face, hair = _head_surfaces(g)
     Zf, xf, zf = face.hit(X, Y, psi)
     Zh, xh, zh = hair.hit(X, Y, psi)
     theta_h = np.arctan2(xh, zh)
@@ -264,22 +271,22 @@ def render_face(factors: Mapping[str, float]) -> np.ndarray:
     for side in (-1, 1):
         nos = ((u - side * 0.065) / 0.035) ** 2 + ((v + 0.3) / 0.018) ** 2
         paint(1 - _smoothstep(1.0, nos, 0.4), skin * 0.4)
-    # mouth: the smile bends the line between the lips and widens it
+    # mouth: the smile bends the line between the lips, widens it and opens it onto the teeth
     smile = f["smile"]
-    w = 0.28 + 0.1 * max(smile, 0)
+    w = MOUTH_WIDTH + MOUTH_WIDEN * smile
     t = np.clip(u / w, -1.2, 1.2)
-    centre = -0.55 + 0.15 * smile * t * t - 0.05 * smile
+    centre = -0.55 + MOUTH_BEND * smile * t * t - 0.05 * smile
     inside = np.abs(t) < 1
     taper = np.sqrt(np.clip(1 - t * t, 0, 1))
     upper = 0.03 + 0.015 * taper
     lower = 0.035 + 0.03 * taper
     lips_rgb = skin * (0.7 - 0.15 * (1 - g)) + _LIPS * (0.3 + 0.15 * (1 - g))
-    open_h = 0.12 * max(smile - 0.25, 0) / 0.75 * taper
+    open_h = MOUTH_OPEN * max(smile - MOUTH_OPENS_AT, 0) / (1 - MOUTH_OPENS_AT) * taper
     lips = inside & (v < centre + upper + open_h / 2) & (v > centre - lower - open_h / 2)
     paint(lips, lips_rgb)
     gap = inside & (np.abs(v - centre) < np.maximum(open_h / 2, 0.006))
     paint(gap, (60, 25, 30))
-    teeth = inside & (v > centre) & (v < centre + open_h / 2) & (np.abs(t) < 0.8)
+    teeth = inside & (v > centre - TEETH_DOWN * open_h / 2) & (v < centre + open_h / 2) & (np.abs(t) < 0.8)
     paint(teeth, (238, 236, 228))
     # eyeglasses: frames around the eyes and a bridge
     if f["eyeglasses"] > 0.5:
@@ -358,7 +365,7 @@ def celeba_attributes(factors: pd.DataFrame) -> pd.DataFrame:
     """Derive CelebA's 40 binary attributes (+1 / -1) from SynthFaces factors.
 
     Attributes the renderer can show are derived from the factors:
-    Smiling (smile > 0.2), Mouth_Slightly_Open (smile > 0.25: teeth show),
+    Smiling (smile > 0.2), Mouth_Slightly_Open (smile > 0.25: the teeth show clearly),
     Male (gender > 0), Wearing_Lipstick (gender < 0), Heavy_Makeup
     (gender < -0.5), Bushy_Eyebrows (gender > 0.5), Oval_Face
     (gender < -0.3), Pale_Skin (skin_tone < -0.5), Black_Hair
@@ -409,12 +416,26 @@ _EYE_U, _EYE_V = 0.37, 0.12
 _NOSE_V = -0.2
 
 
-def _project(face: _Surface, u: float, v: float, psi: float) -> tuple[float, float]:
-    """Image pixel (x, y) of the face surface's point at longitude ``u``, height ``v`` after a yaw ``psi``."""
+def _surface_x(face: _Surface, u: float, v: float, psi: float) -> float:
+    """Horizontal position (head units, from the head's axis) of the face surface's point at longitude ``u``, height ``v`` after a yaw ``psi``."""
     a, c = float(face.A(np.array(v))), float(face.C(np.array(v)))
     r = 1.0 / math.sqrt(math.sin(u) ** 2 / a**2 + math.cos(u) ** 2 / c**2)
-    x, z = r * math.sin(u), r * math.cos(u)
-    return _CENTER[0] + (x * math.cos(psi) + z * math.sin(psi)) * _UNIT, _CENTER[1] - v * _UNIT
+    return r * math.sin(u) * math.cos(psi) + r * math.cos(u) * math.sin(psi)
+
+
+def _eye_shift(face: _Surface, psi: float) -> float:
+    """Where the eyes' midpoint sits (head units, right of the head's axis) after a yaw ``psi``.
+
+    Images are aligned as CelebA's are: on the eyes. The head is drawn shifted by minus this
+    amount, so the eyes' midpoint stays on the image's centre line while the head's outline,
+    hair, ears and neck move the other way as it turns.
+    """
+    return 0.5 * (_surface_x(face, -_EYE_U, _EYE_V, psi) + _surface_x(face, _EYE_U, _EYE_V, psi))
+
+
+def _project(face: _Surface, u: float, v: float, psi: float) -> tuple[float, float]:
+    """Image pixel (x, y) of the face surface's point at longitude ``u``, height ``v`` after a yaw ``psi`` (eyes aligned, see :func:`_eye_shift`)."""
+    return _CENTER[0] + (_surface_x(face, u, v, psi) - _eye_shift(face, psi)) * _UNIT, _CENTER[1] - v * _UNIT
 
 
 def synthfaces_landmarks(factors: pd.DataFrame) -> pd.DataFrame:
@@ -440,7 +461,7 @@ def synthfaces_landmarks(factors: pd.DataFrame) -> pd.DataFrame:
     for yaw, smile, gender in zip(factors["yaw"], factors["smile"], factors["gender"]):
         face, _ = _head_surfaces((gender + 1) / 2)
         psi = yaw * MAX_YAW
-        mouth_u, mouth_v = 0.28 + 0.1 * max(smile, 0.0), -0.55 + 0.1 * smile
+        mouth_u, mouth_v = MOUTH_WIDTH + MOUTH_WIDEN * smile, -0.55 + (MOUTH_BEND - 0.05) * smile  # the ends of the line between the lips
         points = [(-_EYE_U, _EYE_V), (_EYE_U, _EYE_V), (0.0, _NOSE_V), (-mouth_u, mouth_v), (mouth_u, mouth_v)]
         rows.append([round(c) for u, v in points for c in _project(face, u, v, psi)])
     return pd.DataFrame(rows, index=factors.index, columns=LANDMARK_COLUMNS, dtype=int)
