@@ -124,7 +124,7 @@ rule linear_probe:
         models=linear_probe_models(),
         settings=linear_probe_settings(),
         seed=config["seed"],
-    threads: 2
+    threads: 1  # its small batch-32 steps: a second torch thread gave no speed-up and ~5x the CPU time (threads spinning)
     resources:
         mem_mb=4000,
         runtime=120,
