@@ -10,7 +10,7 @@ import torch
 from conftest import make_square_dataset
 
 from facebrain.errors import DataError
-from facebrain.models.ensemble import train_ensemble
+from facebrain.models.ensemble import StackedEnsemble, train_ensemble
 from facebrain.models.kinds import stack_key
 from facebrain.models.training import CHECKPOINT_NAME, train_model
 
@@ -76,3 +76,34 @@ def test_members_of_another_kind_or_shape_are_refused(dataset, tmp_path):
         train_ensemble(dataset, *files(tmp_path, ["a", "b"]), ["a", "b"], specs, TRAIN, 0, "cpu")
     with pytest.raises(ValueError, match="cannot train as a stacked ensemble"):
         train_ensemble(dataset, *files(tmp_path, ["a", "b"]), ["a", "b"], [{"kind": "svae", "latent_dim": 4}] * 2, TRAIN, 0, "cpu")
+
+
+def test_a_killed_ensemble_resumes_from_its_members_checkpoints_to_the_same_weights(dataset, tmp_path, monkeypatch):
+    specs, names = [{"kind": "vae", "latent_dim": 4, "seed": 0}, {"kind": "vae", "latent_dim": 4, "seed": 1}], ["a", "b"]
+    settings = {**TRAIN, "steps": 8, "checkpoint_every": 3, "log_every": 2}
+
+    def run(root):
+        for name in names:
+            (root / name).mkdir(parents=True, exist_ok=True)
+        train_ensemble(dataset, *files(root, names), names, specs, settings, 0, "cpu")
+
+    run(tmp_path / "whole")
+    original, calls = StackedEnsemble.step, {"n": 0}
+
+    def killed_after_seven(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > 7:
+            raise KeyboardInterrupt("simulated kill")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(StackedEnsemble, "step", killed_after_seven)
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "resumed")
+    assert all(torch.load(tmp_path / "resumed" / n / CHECKPOINT_NAME, weights_only=True)["step"] == 6 for n in names)
+    monkeypatch.setattr(StackedEnsemble, "step", original)
+    run(tmp_path / "resumed")
+    for name in names:
+        whole, resumed = (torch.load(tmp_path / run / name / "model.pt", weights_only=True)["state_dict"] for run in ("whole", "resumed"))
+        assert all(torch.equal(whole[k], resumed[k]) for k in whole), name
+        logs = [pd.read_csv(tmp_path / run / name / "train_log.tsv", sep="\t").drop(columns="images_per_s") for run in ("whole", "resumed")]
+        pd.testing.assert_frame_equal(*logs)
