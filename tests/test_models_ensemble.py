@@ -14,7 +14,7 @@ from facebrain.models.ensemble import StackedEnsemble, train_ensemble
 from facebrain.models.kinds import stack_key
 from facebrain.models.training import CHECKPOINT_NAME, train_model
 
-TRAIN = {"steps": 20, "batch_size": 4, "lr": 1e-3, "checkpoint_every": 8, "log_every": 10, "eval_images": 8}
+TRAIN = {"steps": 20, "batch_size": 2, "lr": 1e-3, "checkpoint_every": 8, "log_every": 10, "eval_images": 20}
 TOLERANCE = 2e-4
 """Largest difference of a weight from its own run's (a fifth of one Adam step of lr 1e-3)."""
 MEMBERS = {  # kind -> (steps, member specs)
@@ -23,6 +23,15 @@ MEMBERS = {  # kind -> (steps, member specs)
     # FactorVAE's discriminator (6 x 1000 units) makes a step ~10x dearer: 2 members, 6 steps
     "factorvae": (6, [{"kind": "factorvae", "latent_dim": 4, "gamma": 6.4, "seed": 0}, {"kind": "factorvae", "latent_dim": 4, "gamma": 20.0, "seed": 1}]),
 }
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread: at these sizes a second thread costs more CPU time than it saves."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

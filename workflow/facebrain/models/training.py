@@ -179,7 +179,8 @@ def train_model(
     name : the model's name in the config (``models:``).
     spec : its spec (``kind`` and hyper-parameters).
     train : the config's ``train`` settings: ``steps``, ``batch_size``, ``lr``,
-        ``checkpoint_every``, ``log_every``, ``eval_images``.
+        ``checkpoint_every``, ``log_every``, ``eval_images`` (and ``compile``: torch.compile
+        the step's phases, :func:`compiled_step`).
     seed : the config's master seed (combined with the spec's ``seed``).
     device : 'auto', 'cpu', 'cuda', ...
     face_grid : the rendered SynthFaces grid (``results/data/synthfaces_grid.h5``) that the
