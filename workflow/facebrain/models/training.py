@@ -297,7 +297,7 @@ def optimise(model: LatentModel, draw: Callable[[int, np.random.Generator], Any]
 
 
 class LossAccumulator:
-    """Sums of the logged losses since the last log row, kept on the device (float64).
+    """Sums of the logged losses since the last log row, kept on the device (float64; float32 on MPS).
 
     ``add`` queues additions without waiting for the device; ``read`` copies the sums to the
     host once (the loop's only synchronisation), returns their means and starts over. The
@@ -307,13 +307,14 @@ class LossAccumulator:
 
     def __init__(self, device: torch.device):
         self.device = device
+        self.dtype = torch.float32 if device.type == "mps" else torch.float64  # MPS has no float64
         self.steps = 0
         self.sums: dict[str, torch.Tensor] = {}
 
     def add(self, losses: Mapping[str, Any]) -> None:
         """Add one step's losses (tensors or numbers)."""
         for key, value in losses.items():
-            value = torch.as_tensor(value).detach().to(self.device, torch.float64)
+            value = torch.as_tensor(value).detach().to(self.device, self.dtype)
             self.sums[key] = self.sums[key] + value if key in self.sums else value
         self.steps += 1
 
@@ -333,7 +334,7 @@ class LossAccumulator:
         """Continue from :meth:`state` (a checkpoint's ``accum``)."""
         state = dict(state)
         self.steps = int(state.pop("_steps"))
-        self.sums = {k: torch.tensor(v, dtype=torch.float64, device=self.device) for k, v in state.items()}
+        self.sums = {k: torch.tensor(v, dtype=self.dtype, device=self.device) for k, v in state.items()}
 
 
 def compiled_step(model: LatentModel) -> Callable[[Any, Mapping[str, torch.optim.Optimizer]], dict[str, torch.Tensor]]:
