@@ -189,9 +189,15 @@ def dry_repo(tmp_path_factory):
 def test_one_subject_target_runs_only_that_subject(dry_repo):
     out = run_snakemake(dry_repo, "-n", "results/figures/sub-02/encoding_rho_factorvae.png", "--configfile", "presets/smoke.yaml").stdout
     jobs = {line.split()[1].rstrip(":") for line in out.splitlines() if line.startswith("rule ")}
-    assert {"encoding_localizer", "encoding_stimulus_latents", "encoding_glm", "encoding_accuracy", "encoding_rho_figure"} <= jobs
+    # factorvae is not among the smoke preset's encoding.models: its GLM is a job of its own
+    assert {"encoding_localizer", "encoding_stimulus_latents", "encoding_glm_model", "encoding_accuracy", "encoding_rho_figure"} <= jobs
     assert f"results/encoding/sub-02/space-{VOLUME}/factorvae/glm.h5" in out
     assert "sub-01" not in out and SURFACE not in out  # the volume's figure needs no surface job
+    listed = run_snakemake(dry_repo, "-n", "results/figures/sub-02/encoding_rho_oracle.png", "--configfile", "presets/smoke.yaml").stdout
+    jobs = {line.split()[1].rstrip(":") for line in listed.splitlines() if line.startswith("rule ")}
+    assert "encoding_glm" in jobs and "encoding_glm_model" not in jobs  # a listed model's GLM is the subject's one pass
+    assert f"results/encoding/sub-02/space-{VOLUME}/random/glm.h5" in listed  # ... which fits every listed model
+    assert "sub-01" not in listed
 
 
 def test_surface_localizer_recovers_planted_patches(validation_run):
@@ -243,8 +249,8 @@ def test_surface_figures_and_pages_show_the_encoding_maps(smoke_run):
 def test_one_subject_surface_figure_runs_only_that_subject_on_the_surface(dry_repo):
     out = run_snakemake(dry_repo, "-n", f"results/figures/sub-02/space-{SURFACE}/encoding_rho_factorvae.png", "--configfile", "presets/smoke.yaml").stdout
     jobs = {line.split()[1].rstrip(":") for line in out.splitlines() if line.startswith("rule ")}
-    assert {"encoding_localizer_surface", "encoding_glm_surface", "encoding_accuracy_surface", "encoding_surface_rho_figure"} <= jobs
-    assert not {"encoding_localizer", "encoding_glm", "encoding_accuracy"} & jobs  # no volume job
+    assert {"encoding_localizer_surface", "encoding_glm_model_surface", "encoding_accuracy_surface", "encoding_surface_rho_figure"} <= jobs
+    assert not {"encoding_localizer", "encoding_glm", "encoding_glm_model", "encoding_accuracy"} & jobs  # no volume job
     assert "results/encoding/sub-02/space-fsaverage5/factorvae/rho_hemi-R.func.gii" in out
     assert "sub-01" not in out
 

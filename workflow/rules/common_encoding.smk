@@ -6,6 +6,8 @@
 # hemisphere on fsaverage5 (space_map). Across subjects: Table 1, the decoding
 # and beta-overlap tables (a `space` column) and the group figures.
 
+import re
+
 
 def encoding_config():
     """The validated `encoding:` config section."""
@@ -61,6 +63,14 @@ def glm_outputs(name, surface):
     if name == "glm":
         return [paths.path(name, model=m) for m in encoding_models()]
     return [f for m in encoding_models() for f in paths.map_files(name, surface, model=m)]
+
+
+def other_model_pattern():
+    """Regular expression of a model name outside `encoding.models`: such a model's files (e.g. a
+    figure named on the command line) come from a GLM job of its own (rules encoding_glm_model*)."""
+    listed = "|".join(re.escape(m) for m in encoding_models())
+    # Snakemake matches the whole path: the name ends at the next folder separator, not at the string's end.
+    return f"(?!(?:{listed})(?:/|$))[^/]+" if listed else "[^/]+"
 
 
 def fit_triples():

@@ -169,6 +169,45 @@ use rule encoding_glm as encoding_glm_surface with:
         space=SURFACE_LABEL,
 
 
+use rule encoding_glm as encoding_glm_model with:
+    input:
+        unpack(localizer_inputs),
+        fmri=fmri_subject_input,
+        bold=paths.path("scaled_bold"),
+        latents=[paths.path("stimulus_latents")],
+        audit=stimulus_audit_input,
+    output:
+        glm=[paths.path("glm")],
+        betas=paths.map_files("betas", False),
+        zmaps=paths.map_files("zmaps", False),
+    log:
+        paths.log("encoding_glm_model", "subject", "space", "model"),
+    benchmark:
+        paths.benchmark("encoding_glm_model", "subject", "space", "model")
+    params:
+        root=fmri_root(),
+        reader=space_reader_options,
+        glm=encoding_config()["glm"],
+        models=lambda wildcards: [wildcards.model],
+    wildcard_constraints:
+        space=VOLUME_LABEL,
+        model=other_model_pattern(),
+
+
+use rule encoding_glm_model as encoding_glm_model_surface with:
+    output:
+        glm=[paths.path("glm")],
+        betas=paths.map_files("betas", True),
+        zmaps=paths.map_files("zmaps", True),
+    log:
+        paths.log("encoding_glm_model_surface", "subject", "space", "model"),
+    benchmark:
+        paths.benchmark("encoding_glm_model_surface", "subject", "space", "model")
+    wildcard_constraints:
+        space=SURFACE_LABEL,
+        model=other_model_pattern(),
+
+
 rule encoding_accuracy:
     input:
         unpack(localizer_inputs),
