@@ -12,6 +12,7 @@ from facebrain.errors import DataError
 from facebrain.models.latents import decode_latents, encode_images
 from facebrain.models.registry import build_model
 from facebrain.models.stylegan2 import ModulatedConv2d, StyleGAN2, decorrelation_penalty, load_generator
+from facebrain.models.kinds import train_settings
 from facebrain.models.training import CHECKPOINT_NAME, train_model
 
 TINY = {"kind": "stylegan2", "z_dim": 8, "w_dim": 6, "mapping_layers": 2, "resolution": 16, "channel_base": 64, "channel_max": 8}
@@ -135,7 +136,10 @@ def test_resumed_run_ends_with_the_weights_of_an_uninterrupted_run(dataset, tmp_
 
 def test_the_kind_can_override_steps_and_batch_size(dataset, tmp_path):
     path, _ = dataset
-    model_path = train(path, tmp_path / "own", spec={**TINY, "steps": 3, "batch_size": 2})
+    spec = {**TINY, "steps": 3, "batch_size": 2}
+    settings = train_settings(spec, TRAIN)  # the training rule's params: no lr, steps, batch_size
+    assert not {"lr", "steps", "batch_size"} & set(settings)
+    model_path = train(path, tmp_path / "own", spec=spec, settings=settings)
     assert int(torch.load(model_path, weights_only=True)["state_dict"]["steps_done"]) == 3
 
 

@@ -18,7 +18,7 @@ from conftest import REPO
 from facebrain.datasets.prepared import write_prepared
 from facebrain.errors import DataError
 from facebrain.models.factorvae import FactorVAE, permute_dims
-from facebrain.models.kinds import KINDS, resolve_spec
+from facebrain.models.kinds import KINDS, resolve_spec, train_settings
 from facebrain.models.latents import decode_latents, encode_images, write_latents
 from facebrain.models.registry import build_model, registered_kinds
 from facebrain.models.training import CHECKPOINT_NAME, train_model
@@ -364,6 +364,21 @@ def test_a_model_rebuilt_from_its_init_config_has_the_same_hyperparameters(kind)
     assert set(config) == {"in_channels", *KINDS[kind].hyperparameters}
     assert config.get("latent_dim", config.get("w_dim")) == 4  # the spec's value, not the default (stylegan2: latents are w)
     assert sum(p.numel() for p in rebuilt.parameters()) == sum(p.numel() for p in model.parameters())
+
+
+def test_training_params_of_a_stylegan2_do_not_change_with_train_lr_while_a_vaes_do():
+    """The training rule's params (facebrain.models.kinds.train_settings): a change to a `train:` entry the
+    kind does not read (StyleGAN2: lr; steps and batch_size where its spec sets them) must not retrain it."""
+    config, other_lr = {**TRAIN, "compile": False}, {**TRAIN, "lr": 5e-4}
+    gan, vae = {"kind": "stylegan2"}, {"kind": "vae", "latent_dim": 6}
+    assert train_settings(gan, config) == train_settings(gan, other_lr) and "lr" not in train_settings(gan, config)
+    assert train_settings(vae, config) != train_settings(vae, other_lr)
+    assert train_settings(vae, config) == {k: TRAIN[k] for k in ("steps", "batch_size", "lr", "checkpoint_every", "log_every", "eval_images")}
+    longer = {**TRAIN, "steps": 99, "batch_size": 3}
+    assert train_settings(gan, longer) != train_settings(gan, TRAIN)  # its steps: 0 takes the config's
+    own = {"kind": "stylegan2", "steps": 300, "batch_size": 16}
+    assert train_settings(own, longer) == train_settings(own, TRAIN)
+    assert train_settings({"kind": "pca"}, longer) == {"eval_images": TRAIN["eval_images"]}
 
 
 def test_the_kind_declarations_import_no_torch():

@@ -10,13 +10,10 @@
 import itertools
 import re
 
-from facebrain.models.kinds import kind, stack_key
+from facebrain.models.kinds import TRAIN_SETTINGS, kind, stack_key
+from facebrain.models.kinds import train_settings as kind_train_settings
 
 
-TRAIN_SETTING_KEYS = ("steps", "batch_size", "lr", "checkpoint_every", "log_every", "eval_images")
-"""The `train:` entries a training job of a gradient-trained kind depends on (its params)."""
-FIT_SETTING_KEYS = ("eval_images",)
-"""The `train:` entries a closed-form fit depends on."""
 SEED_SUFFIX = re.compile(r"^(?P<base>.+)-seed(?P<seed>[0-9]+)$")
 
 
@@ -64,16 +61,21 @@ def model_is_fitted(name):
 
 
 def train_settings(wildcards):
-    """params of the training rule: the `train:` entries the job of {model} depends on
-    (a closed-form fit ignores steps, lr, ..., so changing them does not refit it)."""
-    if model_is_fitted(wildcards.model):
-        return {k: config["train"][k] for k in FIT_SETTING_KEYS}
-    return gradient_train_settings()
+    """params of the training rule: the `train:` entries the job of {model} reads (facebrain.models.kinds.train_settings:
+    a closed-form fit ignores steps, lr, ...; StyleGAN2 its lr, and steps / batch_size where its spec sets them),
+    so changing another entry does not retrain it; `compile` only when on."""
+    spec = model_spec(wildcards.model)
+    settings = kind_train_settings(spec, config["train"])
+    return with_compile(settings) if kind(spec["kind"]).trained_by == "gradient" else settings
 
 
 def gradient_train_settings():
-    """The `train:` entries of a gradient-trained job (`compile` only when on: off, jobs keep their params)."""
-    settings = {k: config["train"][k] for k in TRAIN_SETTING_KEYS}
+    """The `train:` entries of a stacked ensemble's job (its kinds read all of them)."""
+    return with_compile({k: config["train"][k] for k in TRAIN_SETTINGS})
+
+
+def with_compile(settings):
+    """``settings`` with `compile` when `train.compile` is on (off: jobs keep their params)."""
     return {**settings, "compile": True} if config["train"]["compile"] else settings
 
 

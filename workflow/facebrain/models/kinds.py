@@ -20,6 +20,10 @@ from typing import Any
 
 SPEC_KEYS = ("kind", "seed")
 """Spec keys every kind accepts besides its own hyper-parameters."""
+TRAIN_SETTINGS = ("steps", "batch_size", "lr", "checkpoint_every", "log_every", "eval_images")
+"""The `train:` entries the training loop of a gradient-trained kind reads (unless its :class:`Kind` says otherwise)."""
+FIT_SETTINGS = ("eval_images",)
+"""The `train:` entries a closed-form fit reads."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,10 @@ class Kind:
         noise) (:func:`facebrain.models.registry.run_phases`): it can train as a stacked
         ensemble (:mod:`facebrain.models.ensemble`, ``train.ensemble``) and compiled
         (``train.compile``).
+    unused_settings : entries of :data:`TRAIN_SETTINGS` the kind never reads (StyleGAN2's
+        own learning rates replace ``train.lr``).
+    train_overrides : hyper-parameters named like a `train:` entry that replace it when
+        > 0 (StyleGAN2's ``steps``, ``batch_size``; 0: the config's).
     """
 
     hyperparameters: Mapping[str, Any] = field(default_factory=dict)
@@ -51,6 +59,8 @@ class Kind:
     decodable: bool = True
     needs_ids: bool = False
     stackable: bool = False
+    unused_settings: tuple[str, ...] = ()
+    train_overrides: tuple[str, ...] = ()
 
     def __post_init__(self):
         object.__setattr__(self, "hyperparameters", MappingProxyType(dict(self.hyperparameters)))
@@ -89,7 +99,8 @@ KINDS: dict[str, Kind] = {
     "stylegan2": Kind({"z_dim": 64, "w_dim": 64, "mapping_layers": 8, "mapping_lr_mult": 0.01, "resolution": 64,
                        "channel_base": 1024, "channel_max": 64, "r1_gamma": 0.0128, "r1_every": 16, "pl_weight": 0.0,
                        "pl_every": 4, "ema_kimg": 10.0, "ema_rampup": 0.05, "decorrelation": 0.0, "decorrelation_batch": 256, "lr": 0.0025,
-                       "beta1": 0.0, "beta2": 0.99, "encoder_lr": 0.001, "steps": 0, "batch_size": 0}),
+                       "beta1": 0.0, "beta2": 0.99, "encoder_lr": 0.001, "steps": 0, "batch_size": 0},
+                      unused_settings=("lr",), train_overrides=("steps", "batch_size")),
     "pca": Kind({"latent_dim": 24, "max_fit_images": 20000}, trained_by="fit"),
     "random": Kind({"latent_dim": 24}, trained_by="fit", decodable=False),
     "oracle": Kind({}, trained_by="fit", decodable=False, needs_ids=True),
@@ -149,6 +160,29 @@ def resolve_spec(spec: Mapping[str, Any], name: str = "model") -> dict[str, Any]
     for key, default in declared.hyperparameters.items():
         resolved[key] = coerce_hyperparameter(key, default, spec.get(key, default), name)
     return resolved
+
+
+def train_settings(spec: Mapping[str, Any], train: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of the config's ``train:`` that training a model of ``spec`` reads: the
+    training rule's params, so a change to another entry does not retrain the model.
+
+    Parameters
+    ----------
+    spec : a model spec (``kind`` and hyper-parameters).
+    train : the config's ``train:`` section (at least the entries of :data:`TRAIN_SETTINGS`).
+
+    Returns
+    -------
+    dict: :data:`FIT_SETTINGS` for a closed-form kind; :data:`TRAIN_SETTINGS` for a gradient-trained
+    one less its kind's ``unused_settings`` and the ``train_overrides`` the spec sets (> 0); in
+    :data:`TRAIN_SETTINGS` order.
+    """
+    resolved = resolve_spec(spec)
+    declared = kind(resolved["kind"])
+    if declared.trained_by == "fit":
+        return {key: train[key] for key in FIT_SETTINGS}
+    overridden = {key for key in declared.train_overrides if resolved[key] > 0}
+    return {key: train[key] for key in TRAIN_SETTINGS if key not in declared.unused_settings and key not in overridden}
 
 
 def stack_key(spec: Mapping[str, Any]) -> tuple:

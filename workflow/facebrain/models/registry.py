@@ -97,6 +97,7 @@ class LatentModel(nn.Module):
     decodable: ClassVar[bool] = True
     needs_ids: ClassVar[bool] = False
     stackable: ClassVar[bool] = False
+    train_overrides: ClassVar[tuple[str, ...]] = ()
     phases: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     def __init__(self, in_channels: int, **hyperparameters: Any):
@@ -128,12 +129,14 @@ class LatentModel(nn.Module):
 
     # gradient-trained kinds
     def training_settings(self, train: Mapping[str, Any]) -> dict[str, Any]:
-        """The loop's settings for this model: the config's ``train`` entries (``steps``, ``batch_size``, ...);
-        a kind whose schedule differs from the others' (StyleGAN2) overrides some from its hyper-parameters."""
-        return dict(train)
+        """The loop's settings for this model: the config's ``train`` entries (``steps``, ``batch_size``, ...),
+        each of its kind's ``train_overrides`` (StyleGAN2's ``steps``, ``batch_size``) replaced by the
+        hyper-parameter of that name where it is > 0."""
+        return {**train, **{key: getattr(self, key) for key in self.train_overrides if getattr(self, key) > 0}}
 
-    def configure_optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
-        """The optimisers of this kind, by name (checkpointed by the loop)."""
+    def configure_optimizers(self, lr: float | None) -> dict[str, torch.optim.Optimizer]:
+        """The optimisers of this kind, by name (checkpointed by the loop); ``lr`` is ``train.lr``
+        (None for a kind that declares it unused)."""
         raise NotImplementedError
 
     def training_step(self, batch, optimizers: Mapping[str, torch.optim.Optimizer]) -> dict[str, torch.Tensor]:
@@ -185,6 +188,7 @@ def register_model(kind: str):
         cls.trained_by, cls.batch_kind = declared.trained_by, declared.batch_kind
         cls.decodable, cls.needs_ids = declared.decodable, declared.needs_ids
         cls.stackable = declared.stackable
+        cls.train_overrides = declared.train_overrides
         MODEL_KINDS[kind] = cls
         return cls
 

@@ -386,11 +386,7 @@ class StyleGAN2(LatentModel):
         }
 
     # --- training -----------------------------------------------------------------------
-    def training_settings(self, train):
-        """The config's ``train`` settings with this model's ``steps`` and ``batch_size`` where they are > 0."""
-        return {**train, **{key: getattr(self, key) for key in ("steps", "batch_size") if getattr(self, key) > 0}}
-
-    def configure_optimizers(self, lr: float) -> dict[str, torch.optim.Optimizer]:
+    def configure_optimizers(self, lr: float | None) -> dict[str, torch.optim.Optimizer]:
         """Adam for ``generator``, ``discriminator`` (the kind's ``lr``, ``beta1``, ``beta2``, corrected for
         lazy regularisation as StyleGAN2: lr * c, betas ** c, c = interval / (interval + 1)) and ``encoder``.
         The loop's ``lr`` (``train.lr``) is not used."""

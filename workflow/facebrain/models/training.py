@@ -252,7 +252,8 @@ def optimise(model: LatentModel, draw: Callable[[int, np.random.Generator], Any]
     model : a registered kind trained by optimisation (its ``training_step`` takes what ``draw`` returns).
     draw : ``draw(batch_size, stream)`` -> one batch; all its randomness from ``stream``.
     train : ``steps``, ``batch_size``, ``lr``, ``log_every`` (and ``checkpoint_every`` with a checkpoint);
-        the model may override some (``model.training_settings``).
+        the model may override some (``model.training_settings``); those its kind does not read may be
+        absent (:func:`facebrain.models.kinds.train_settings`).
     stream : the numpy Generator of the batch stream (saved in checkpoints).
     checkpoint : where the resumable state is written every ``checkpoint_every`` steps and
         resumed from when its ``fingerprint`` matches; None: no checkpoints.
@@ -267,7 +268,7 @@ def optimise(model: LatentModel, draw: Callable[[int, np.random.Generator], Any]
     every_log = int(train["log_every"])
     every_ckpt = int(train["checkpoint_every"]) if checkpoint is not None else 0
     model.train()
-    optimizers = model.configure_optimizers(float(train["lr"]))
+    optimizers = model.configure_optimizers(float(train["lr"]) if "lr" in train else None)  # no lr: the kind does not read it
     rows: list[dict[str, Any]] = []
     losses = LossAccumulator(next(model.parameters()).device)
     start = 0
