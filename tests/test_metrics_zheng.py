@@ -172,6 +172,11 @@ def test_dendrogram_leaves_are_the_kept_components_and_sampling_rows_follow_them
     leaves = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert sorted(leaves) == sorted(f"c{p}" for p in kept)
     assert [ax.get_title() for ax in fig.axes[1:]] == leaves
+    maps = fit["maps"][kept]  # each map drawn on its own scale, its maximum written below it, one colour bar for that scale
+    assert [ax.images[0].get_array().max() for ax in fig.axes[1:]] == pytest.approx([1.0] * len(kept))
+    assert sorted(t.get_text() for ax in fig.axes[1:] for t in ax.texts) == sorted(f"max {m.max():.2g}" for m in maps)
+    (colour_bar,) = fig.axes[-1].child_axes
+    assert colour_bar.get_ylabel() == "mean |u| / map's max" and colour_bar.get_ylim() == (0.0, 1.0)
     steps = [-1.0, 0.0, 1.0]
     grid = image_grid(localized.sampling_figure("model.pt", tmp_path / "loc.h5", tmp_path / "s.png", seed=0, steps=steps, max_rows=2, size=SIDE, device="cpu"))
     assert [len(row) for row in grid] == [3, 3]

@@ -195,14 +195,17 @@ def dendrogram_figure(localized_path: str | Path, out: str | Path) -> Figure:
     Returns
     -------
     The figure: its first axes holds the dendrogram (tick labels: the leaves, ``c<p>``),
-    then one axes per leaf with that component's map, titled with its label, in leaf order.
+    then one axes per leaf with that component's map, titled with its label, in leaf order,
+    each map scaled to its own maximum (written below it: a component's maps in a.u., pixel
+    intensity per unit of w) so that every component's extent shows, with the colour bar of that
+    scale inset beside the last map (``fig.axes[-1].child_axes``).
     """
     plt = pyplot()
     fit = read_localized(localized_path)
     kept = np.flatnonzero(fit["kept"])
     labels = [component_label(p) for p in kept]
     fig = plt.figure(figsize=(min(MAX_WIDTH, max(4.0, 0.9 * len(kept) + 1)), 4.2))
-    grid = fig.add_gridspec(2, max(len(kept), 1), height_ratios=(2.2, 1))
+    grid = fig.add_gridspec(2, max(len(kept), 1), height_ratios=(2.2, 1), top=0.8, hspace=0.35)  # room for a wrapped title
     tree_ax = fig.add_subplot(grid[0, :])
     if len(kept) >= 2:
         leaves = ward_dendrogram(fit["v"][:, kept], labels, tree_ax, orientation="top")
@@ -211,12 +214,20 @@ def dendrogram_figure(localized_path: str | Path, out: str | Path) -> Figure:
         leaves = labels
         tree_ax.set_xticks(range(len(labels)), labels)
         tree_ax.text(0.5, 0.5, f"{len(kept)} component(s) kept: nothing to cluster", ha="center", transform=tree_ax.transAxes)
+    ax = image = None
     for i, label in enumerate(leaves):
         ax = fig.add_subplot(grid[1, i])
-        ax.imshow(fit["maps"][kept[labels.index(label)]], cmap="magma")
+        component_map = fit["maps"][kept[labels.index(label)]]
+        peak = float(component_map.max())
+        image = ax.imshow(component_map / peak if peak > 0 else component_map, cmap="magma", vmin=0.0, vmax=1.0)
         ax.set_title(label, fontsize=8)
+        ax.text(0.5, -0.04, f"max {peak:.2g}", ha="center", va="top", fontsize=6, transform=ax.transAxes)
         ax.axis("off")
-    tree_ax.set_title(f"Localized components (Eq. 5): {len(kept)} of {len(fit['kept'])} kept (||u|| >= threshold); maps: mean |u| over samples")
+    if image is not None:  # in the right margin, as tall as the last map
+        bar_ax = ax.inset_axes((1.12, 0.0, 0.1, 1.0))
+        fig.colorbar(image, cax=bar_ax).set_label("mean |u| / map's max", fontsize=7)
+        bar_ax.tick_params(labelsize=7)
+    tree_ax.set_title(f"Localized components (Eq. 5): {len(kept)} of {len(fit['kept'])} kept (||u|| >= threshold); maps: mean |u| over samples", wrap=True)
     return save_figure(fig, out, dpi=100)
 
 
