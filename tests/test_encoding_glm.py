@@ -14,6 +14,7 @@ from facebrain.encoding.decoding import decode_patterns, gender_test, pairwise_i
 from facebrain.encoding.design import run_design, run_designs, task_events, zscore_latents
 from facebrain.encoding.glm import (
     NormalEquations,
+    add_whitened,
     ar1_whiten,
     brain_mask,
     fit_encoding_glm,
@@ -175,6 +176,28 @@ def test_ar1_streaming_fit_equals_whitened_stacked_ols():
         se = np.sqrt(np.diag(np.linalg.inv(wx.T @ wx))[:3] * rss[0] / dof)
         np.testing.assert_allclose(z[:, v], t_to_z(theta[:3] / se, dof), atol=1e-8)
     assert dof == 120 - np.linalg.matrix_rank(big_x)
+
+
+def test_whitened_sums_of_several_models_in_one_pass_are_each_models_whitened_ols():
+    """add_whitened: models sharing columns, each with its own coefficients, from one product per run = per-voxel whitened lstsq."""
+    rng = np.random.default_rng(8)
+    blocks = [(rng.normal(size=(30, 5)), np.column_stack([np.ones(30), rng.normal(size=30)]), rng.normal(size=(30, 9))) for _ in range(3)]
+    models = {"a": ([0, 1, 4], np.array([0.2, -0.1, 0.2, 0.45, 0.0, 0.2, -0.1, 0.45, 0.3])), "b": ([3, 2, 4], np.array([0.0, 0.3, 0.3, -0.2, 0.6, 0.1, 0.6, 0.0, 0.3]))}
+    normals = {name: NormalEquations(3, 9, rho=rho) for name, (_, rho) in models.items()}
+    for i, (x, nuis, y) in enumerate(blocks):
+        add_whitened([(normals[name], cols) for name, (cols, _) in models.items()], x, nuis, y, group=i % 2, voxel_chunk=4)
+    for name, (cols, rho) in models.items():
+        betas = normals[name].solve()
+        rss = normals[name].yty.sum(axis=0) - (betas * normals[name].xty.sum(axis=0)).sum(axis=0)
+        for v in range(9):
+            wx = np.zeros((90, 9))
+            for i, (x, nuis, _) in enumerate(blocks):
+                wx[i * 30 : (i + 1) * 30, :3] = ar1_whiten(x[:, cols], rho[v])
+                wx[i * 30 : (i + 1) * 30, 3 + 2 * i : 5 + 2 * i] = ar1_whiten(nuis, rho[v])
+            wy = np.concatenate([ar1_whiten(y[:, v], rho[v]) for *_, y in blocks])
+            theta, res = np.linalg.lstsq(wx, wy, rcond=None)[:2]
+            np.testing.assert_allclose(betas[:, v], theta[:3], atol=1e-10, err_msg=f"{name} voxel {v}")
+            np.testing.assert_allclose(rss[v], res[0], rtol=1e-10, err_msg=f"{name} voxel {v}")
 
 
 def null_ar1_runs(tmp: Path, seed: int, rho: float = 0.45, n_runs: int = 4, shape=(20, 20, 5), n_trials: int = 80):

@@ -21,7 +21,10 @@ voxel's OLS residuals (within runs, Yule-Walker as nilearn estimates it) is trun
 decimals (nilearn's 100 bins), and each bin of voxels is refitted with every run's design and data
 whitened by ``e_t - rho e_{t-1}`` (nilearn's :class:`nilearn.glm.ARModel`; the first scan of a
 run is kept). The residual autocorrelation comes from running lag-1 sums of the OLS pass, so
-``ar1`` reads the BOLD twice (OLS, then the whitened refit) where ``ols`` reads it once.
+``ar1`` reads the BOLD twice (OLS, then the whitened refit) where ``ols`` reads it once. The
+refit does not whiten the data: the whitened sums of every model and bin are small per-bin
+matrices applied to one product of each run's data with its design, nuisance basis and their
+lag-shifted sums (:func:`add_whitened`), so the refit of several models is one pass for all.
 nilearn fits each run alone; here the runs share the task betas and one coefficient per voxel
 (estimated over all runs), which is nilearn's estimator when there is one run.
 """
@@ -162,8 +165,8 @@ class NormalEquations:
     n_regressors, n_voxels : P task regressors, V voxels.
     groups : number of groups of runs.
     rho : (V,) AR(1) coefficient of each voxel (binned, :func:`bin_ar1`), or None for OLS. With it,
-        each run's design, nuisance and data are whitened (:func:`ar1_whiten`) with the voxel's
-        coefficient before the sums, one ``X~'X~`` per distinct coefficient.
+        the sums are those of each run's design, nuisance and data whitened (:func:`ar1_whiten`)
+        with the voxel's coefficient, one ``X~'X~`` per distinct coefficient (:func:`add_whitened`).
     lag_sums : also keep the lag-1 sums that give the residual autocorrelation of the fit
         (:meth:`residual_ar1`).
     """
@@ -172,49 +175,53 @@ class NormalEquations:
         if rho is not None and lag_sums:
             raise ValueError("lag-1 sums are kept for the OLS pass only (rho=None)")
         if rho is None:
-            self.rhos, self.bins = np.zeros(1), [slice(0, n_voxels)]
+            self.rhos, self.bins, self.label = np.zeros(1), [slice(0, n_voxels)], None
         else:
             self.rhos, label = np.unique(np.asarray(rho, dtype=np.float64), return_inverse=True)
             if label.size != n_voxels:
                 raise ValueError(f"{label.size} AR(1) coefficients for {n_voxels} voxels")
             self.bins = [np.flatnonzero(label == b) for b in range(len(self.rhos))]
+            self.label, self._order = label, {}
         self.xtx = np.zeros((groups, len(self.rhos), n_regressors, n_regressors))
         self.xty = np.zeros((groups, n_regressors, n_voxels))
         self.yty = np.zeros((groups, n_voxels))
         self.n_obs = np.zeros(groups, dtype=np.int64)
         self.lag = {"yy": np.zeros(n_voxels), "xy": np.zeros((n_regressors, n_voxels)), "xx": np.zeros((n_regressors, n_regressors)), "pairs": 0, "scans": 0} if lag_sums else None
 
-    def _chunks(self, b: int, voxel_chunk: int):
-        """Voxel indices of bin ``b``, ``voxel_chunk`` at a time (slices for the single OLS bin)."""
-        voxels = self.bins[b]
-        if isinstance(voxels, slice):
-            return [slice(start, min(start + voxel_chunk, voxels.stop)) for start in range(0, voxels.stop, voxel_chunk)]
-        return [voxels[start : start + voxel_chunk] for start in range(0, len(voxels), voxel_chunk)]
-
     def add(self, x_task: np.ndarray, nuisance: np.ndarray, y: np.ndarray, group: int, voxel_chunk: int = 50_000) -> None:
-        """Add one run: task block (n, P), nuisance block (n, Q), data (n, V)."""
-        x_run = np.asarray(x_task, dtype=np.float64)
-        nuisance_run = np.asarray(nuisance, dtype=np.float64)
-        for b, rho in enumerate(self.rhos):
-            x, q = (ar1_whiten(x_run, rho), nuisance_basis(ar1_whiten(nuisance_run, rho))) if rho else (x_run, nuisance_basis(nuisance_run))
-            xr = x - q @ (q.T @ x)
-            self.xtx[group, b] += xr.T @ xr
-            for idx in self._chunks(b, voxel_chunk):
-                chunk = y[:, idx].astype(np.float64)
-                if rho:
-                    chunk = ar1_whiten(chunk, rho)
-                self.xty[group][:, idx] += xr.T @ chunk
-                self.yty[group][idx] += (chunk**2).sum(axis=0) - ((q.T @ chunk) ** 2).sum(axis=0)
-                if self.lag is not None:
-                    yr = chunk - q @ (q.T @ chunk)
-                    self.lag["yy"][idx] += (yr[1:] * yr[:-1]).sum(axis=0)
-                    self.lag["xy"][:, idx] += xr[1:].T @ yr[:-1] + xr[:-1].T @ yr[1:]
-        # whitening is invertible (unit lower-triangular), so the nuisance rank is that of the OLS bin
+        """Add one run: task block (n, P), nuisance block (n, Q), data (n, V) (whitened sums: :func:`add_whitened` of these alone)."""
+        if self.label is not None:
+            add_whitened([(self, range(self.xtx.shape[-1]))], x_task, nuisance, y, group, voxel_chunk)
+            return
+        x = np.asarray(x_task, dtype=np.float64)
+        q = nuisance_basis(np.asarray(nuisance, dtype=np.float64))
+        xr = x - q @ (q.T @ x)
+        self.xtx[group, 0] += xr.T @ xr
+        for start in range(0, y.shape[1], voxel_chunk):
+            idx = slice(start, min(start + voxel_chunk, y.shape[1]))
+            chunk = y[:, idx].astype(np.float64)
+            self.xty[group][:, idx] += xr.T @ chunk
+            self.yty[group][idx] += (chunk**2).sum(axis=0) - ((q.T @ chunk) ** 2).sum(axis=0)
+            if self.lag is not None:
+                yr = chunk - q @ (q.T @ chunk)
+                self.lag["yy"][idx] += (yr[1:] * yr[:-1]).sum(axis=0)
+                self.lag["xy"][:, idx] += xr[1:].T @ yr[:-1] + xr[:-1].T @ yr[1:]
         self.n_obs[group] += len(y) - q.shape[1]
         if self.lag is not None:
             self.lag["xx"] += xr[1:].T @ xr[:-1]
             self.lag["pairs"] += len(y) - 1
             self.lag["scans"] += len(y)
+
+    def bin_order(self, voxels: slice) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The voxels of the slice ``voxels`` sorted by bin: (their offsets in that order, its inverse, the bins' edges in it); cached."""
+        key = (voxels.start, voxels.stop)
+        if key not in self._order:
+            label = self.label[voxels]
+            order = np.argsort(label, kind="stable")
+            unsort = np.empty_like(order)
+            unsort[order] = np.arange(len(order))
+            self._order[key] = order, unsort, np.searchsorted(label[order], np.arange(len(self.rhos) + 1))
+        return self._order[key]
 
     def residual_ar1(self, betas: np.ndarray) -> np.ndarray:
         """Lag-1 autocorrelation (V,) of the residuals of the fit ``betas`` (P, V), within runs.
@@ -285,6 +292,92 @@ class NormalEquations:
         if self.lag is not None:
             out.lag = dict(self.lag, yy=self.lag["yy"].copy(), xy=self.lag["xy"][cols], xx=self.lag["xx"][np.ix_(cols, cols)])
         return out
+
+
+def add_whitened(normals: Sequence[tuple[NormalEquations, Sequence[int]]], x_task: np.ndarray, nuisance: np.ndarray, y: np.ndarray, group: int,
+                 voxel_chunk: int = 50_000) -> None:
+    """Add one run to the AR(1) normal equations of several models at once, in one pass over its data.
+
+    Each model's sums are those of its task regressors, columns ``cols`` of ``x_task``, whitened
+    with each voxel's coefficient (:class:`NormalEquations` with ``rho``): for a voxel of
+    coefficient rho, with ``W = I - rho L`` (L the lag, the first scan kept: :func:`ar1_whiten`),
+    ``M = [X, Q]`` (task block and an orthonormal basis of the nuisance block) and ``S = L + L'``,
+
+        (WM)'(Wy) = M'y - rho M'Sy + rho^2 (M'y - m_last y_last),   y'W'Wy = y'y - rho y'Sy + rho^2 (y'y - y_last^2),
+
+    so the data enter through ``[M, SM]'y`` alone, one product for every model and coefficient.
+    Per coefficient, the whitened nuisance basis ``U = WQ V s^-1`` (SVD of ``WQ``) gives
+    ``U'Wy = D g_Q`` with ``D = s^-1 V'`` and ``g = (WM)'(Wy)``, so the nuisance-projected sums are
+    ``X~'y~ = g_X - (WX)'U D g_Q`` and ``y~'y~ = y'W'Wy - |D g_Q|^2``: small per-bin matrices
+    applied to each bin's voxels. The same numbers as whitening the run's design and data per bin
+    (to float rounding), without a pass over the data per model or bin.
+
+    Parameters
+    ----------
+    normals : (normal equations with ``rho``, the columns of ``x_task`` that are its task regressors), per model.
+    x_task : (n, P) the stacked task regressors of the models; nuisance : (n, Q); y : (n, V) data.
+    group : the group of runs the run adds to; voxel_chunk : voxels per matrix product.
+    """
+    x = np.asarray(x_task, dtype=np.float64)
+    q = nuisance_basis(np.asarray(nuisance, dtype=np.float64))
+    m = np.hstack([x, q])
+    sm = np.zeros_like(m)
+    sm[1:] += m[:-1]
+    sm[:-1] += m[1:]
+    both = np.hstack([m, sm])
+    n_task, width = x.shape[1], m.shape[1]
+    whitened = {}  # coefficient -> (D, (WX)'U, X~ whitened and projected) of this run
+    for rho in sorted({float(r) for normal, _ in normals for r in normal.rhos}):
+        u, sv, vt = np.linalg.svd(ar1_whiten(q, rho), full_matrices=False)
+        keep = sv > sv.max() * 1e-10 if sv.size else sv > 0
+        u, d = u[:, keep], vt[keep] / sv[keep, None]
+        wx = ar1_whiten(x, rho)
+        e = wx.T @ u
+        whitened[rho] = d, e, wx - u @ e.T
+    models = []
+    for normal, cols in normals:
+        rows = np.concatenate([np.asarray(cols, dtype=int), np.arange(n_task, width)])  # its task regressors, then the nuisance basis
+        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+        runs = [(slice(rows[lo], rows[hi - 1] + 1), slice(lo, hi)) for lo, hi in zip(np.r_[0, breaks], np.r_[breaks, len(rows)])]
+        models.append((normal, rows[: len(rows) - (width - n_task)], runs))
+    for normal, cols, _ in models:
+        for b, rho in enumerate(normal.rhos):
+            xr = whitened[float(rho)][2][:, cols]
+            normal.xtx[group, b] += xr.T @ xr
+    for start in range(0, y.shape[1], voxel_chunk):
+        idx = slice(start, min(start + voxel_chunk, y.shape[1]))
+        chunk = y[:, idx].astype(np.float64)
+        products = both.T @ chunk
+        my, msy = products[:width], products[width:]
+        my_first = my - np.outer(m[-1], chunk[-1])  # M'L'Ly: every scan but the last
+        yy = (chunk**2).sum(axis=0)
+        ysy = 2 * (chunk[1:] * chunk[:-1]).sum(axis=0)
+        yy_first = yy - chunk[-1] ** 2
+        for normal, cols, runs in models:
+            rho = normal.rhos[normal.label[idx]]
+            g = np.empty((len(cols) + width - n_task, len(rho)))  # (WM)'(Wy) of its rows = my + rho (rho my_first - msy)
+            for rows, local in runs:
+                np.multiply(my_first[rows], rho, out=g[local])
+                g[local] -= msy[rows]
+                g[local] *= rho
+                g[local] += my[rows]
+            order, unsort, edges = normal.bin_order(idx)
+            g_q = g[len(cols) :, order]
+            correction = np.empty((len(cols), len(order)))
+            explained = np.empty(len(order))
+            for b, rho_b in enumerate(normal.rhos):
+                lo, hi = edges[b], edges[b + 1]
+                if hi > lo:
+                    d, e, _ = whitened[float(rho_b)]
+                    h = d @ g_q[:, lo:hi]
+                    correction[:, lo:hi] = e[cols] @ h
+                    explained[lo:hi] = (h**2).sum(axis=0)
+            g_x = g[: len(cols)]
+            g_x -= correction[:, unsort]
+            normal.xty[group][:, idx] += g_x
+            normal.yty[group][idx] += yy + rho * (rho * yy_first - ysy) - explained[unsort]
+    for normal, _, _ in models:
+        normal.n_obs[group] += len(y) - q.shape[1]
 
 
 def split_half_reliability(test_even: np.ndarray, test_odd: np.ndarray) -> np.ndarray:
@@ -419,7 +512,7 @@ def fit_encoding_glms(
     set of normal equations, and splits them per model (:meth:`NormalEquations.select`): each
     model gets the betas :func:`fit_encoding_glm` gives it alone (to float rounding). With ``ar1``
     the refit is whitened with each model's own AR(1) coefficients, in one more read of the runs
-    for all the pass's models.
+    for all the pass's models and one product of each run's data for them all (:func:`add_whitened`).
 
     Parameters
     ----------
@@ -494,8 +587,7 @@ def fit_encoding_glms(
             normals = {m: NormalEquations(len(columns[m]), space_mask.n_elements, rho=rhos[m]) for m in models}
             for i, (run, half) in enumerate(zip(tqdm(runs, desc=f"GLM runs (AR(1) refit, {len(models)} model(s))", unit="run"), halves)):
                 y = read(i, run)
-                for m in models:
-                    normals[m].add(designs[i][0][m], designs[i][2], y, group=half, voxel_chunk=voxel_chunk)
+                add_whitened([(normals[m], columns[m]) for m in models], designs[i][1], designs[i][2], y, group=half, voxel_chunk=voxel_chunk)
         for m in models:
             fit = _glm_fit(normals.pop(m), task_columns(n_latents[m], test_faces), test_faces, latents_z[m], stats[m], rhos[m], noise_model, len(runs))
             log.info("%s: residual dof %d; latent z maps: median |z| %.2f", m, fit.dof, float(np.median(np.abs(fit.z_latents))))
