@@ -197,15 +197,29 @@ class NormalEquations:
         q = nuisance_basis(np.asarray(nuisance, dtype=np.float64))
         xr = x - q @ (q.T @ x)
         self.xtx[group, 0] += xr.T @ xr
+        if self.lag is not None:
+            # lag-1 sums of the residuals y~ = y - QQ'y, with S = L + L': X~'Sy~ = (M'Sy)_X - (Q'X)'(M'Sy)_Q - X~'SQ Q'y and
+            # y~'Ly~ = (y'Sy - 2 (Q'y).(Q'Sy) + (Q'y)'Q'SQ(Q'y)) / 2, from one product of the data with [X, Q, SX, SQ]
+            m = np.hstack([x, q])
+            sm = np.zeros_like(m)
+            sm[1:] += m[:-1]
+            sm[:-1] += m[1:]
+            both, n_task, qx = np.hstack([m, sm]).T, x.shape[1], q.T @ x
+            xsq, qsq = xr.T @ sm[:, n_task:], q.T @ sm[:, n_task:]
         for start in range(0, y.shape[1], voxel_chunk):
             idx = slice(start, min(start + voxel_chunk, y.shape[1]))
             chunk = y[:, idx].astype(np.float64)
-            self.xty[group][:, idx] += xr.T @ chunk
-            self.yty[group][idx] += (chunk**2).sum(axis=0) - ((q.T @ chunk) ** 2).sum(axis=0)
-            if self.lag is not None:
-                yr = chunk - q @ (q.T @ chunk)
-                self.lag["yy"][idx] += (yr[1:] * yr[:-1]).sum(axis=0)
-                self.lag["xy"][:, idx] += xr[1:].T @ yr[:-1] + xr[:-1].T @ yr[1:]
+            if self.lag is None:
+                self.xty[group][:, idx] += xr.T @ chunk
+                self.yty[group][idx] += (chunk**2).sum(axis=0) - ((q.T @ chunk) ** 2).sum(axis=0)
+            else:
+                products = both @ chunk
+                my, msy = products[: m.shape[1]], products[m.shape[1] :]
+                qy, qsy = my[n_task:], msy[n_task:]
+                self.xty[group][:, idx] += my[:n_task] - qx.T @ qy
+                self.yty[group][idx] += (chunk**2).sum(axis=0) - (qy**2).sum(axis=0)
+                self.lag["yy"][idx] += (chunk[1:] * chunk[:-1]).sum(axis=0) - (qy * qsy).sum(axis=0) + (qy * (qsq @ qy)).sum(axis=0) / 2
+                self.lag["xy"][:, idx] += msy[:n_task] - qx.T @ qsy - xsq @ qy
         self.n_obs[group] += len(y) - q.shape[1]
         if self.lag is not None:
             self.lag["xx"] += xr[1:].T @ xr[:-1]
