@@ -1,10 +1,31 @@
 """Permutation test of the encoding accuracy: exactness against scipy, calibration under the null, FDR."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from scipy import stats
 
-from facebrain.encoding.permutation import fdr_bh, permutations, spearman_columns, spearman_permutation_test
+from facebrain.encoding.permutation import average_ranks, fdr_bh, permutations, spearman_columns, spearman_permutation_test
+
+
+@pytest.mark.parametrize("kind", ["continuous", "ties", "nan", "signed_zeros"])
+def test_average_ranks_equal_scipy_rankdata(kind):
+    rng = np.random.default_rng(3)
+    x = {
+        "continuous": rng.normal(size=(20, 40)),
+        "ties": rng.integers(0, 3, size=(20, 40)).astype(float),
+        "nan": np.where(rng.random((20, 40)) < 0.02, np.nan, rng.integers(0, 4, size=(20, 40))),
+        "signed_zeros": np.where(rng.random((20, 40)) < 0.5, 0.0, -0.0),
+    }[kind]
+    np.testing.assert_array_equal(average_ranks(x), stats.rankdata(x, axis=0, method="average"))
+
+
+def test_the_encoding_tests_do_not_import_scipy_stats():
+    """scipy.stats costs ~1 CPU-s to import: the 40-odd accuracy and comparison jobs of the demo need none of it."""
+    code = "import sys, facebrain.encoding.accuracy, facebrain.encoding.comparison; print('scipy.stats' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
 
 
 def test_rho_and_pvalues_match_a_scipy_loop():
