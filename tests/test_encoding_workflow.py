@@ -14,11 +14,14 @@ import nibabel as nib
 import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
 
 from conftest import assert_same_picture, colour_ranges, copy_repo, run_snakemake, smoke_config
 from facebrain import paths
+from facebrain.encoding import surface_figures
 from facebrain.encoding.figures import plot_beta_maps, plot_group_figures, plot_rho_map
 from facebrain.encoding.tables import labelled_dimensions
+from facebrain.fmri import fsaverage
 
 SUBJECTS = ["sub-01", "sub-02"]
 VOLUME, SURFACE = "MNI152NLin2009cAsym", "fsaverage5"
@@ -67,6 +70,54 @@ def surface_result(repo, subject, name, model=None):
     return surface_map([folder / f"{name}_hemi-{h}.func.gii" for h in HEMIS])
 
 
+def png_pixels(path, inches, dpi) -> np.ndarray:
+    """The RGB pixels (rows, columns, 3; in [0, 1]) of a PNG figure, checked to be ``inches`` (width, height) at ``dpi``."""
+    with Image.open(path) as image:
+        assert image.format == "PNG"
+        assert abs(image.width - inches[0] * dpi) <= 1 and abs(image.height - inches[1] * dpi) <= 1, f"{path}: {image.size} pixels for {inches} in"
+        return np.asarray(image.convert("RGB"), float) / 255
+
+
+def box(pixels, x, y) -> np.ndarray:
+    """The pixels of the box ``x`` = (left, right), ``y`` = (bottom, top) in figure fractions."""
+    rows, cols = pixels.shape[:2]
+    return pixels[round((1 - y[1]) * rows):round((1 - y[0]) * rows), round(x[0] * cols):round(x[1] * cols)]
+
+
+def drawn(pixels) -> float:
+    """Share of pixels that are not white: a hemisphere drawn over its grey sulcal depth fills about a third of its panel."""
+    return float((pixels.min(axis=-1) < 0.9).mean())
+
+
+def coloured(pixels) -> int:
+    """Number of saturated pixels: map values on the diverging scale (the background, sulci, outlines and text are grey)."""
+    return int((np.ptp(pixels, axis=-1) > 0.3).sum())
+
+
+def assert_surface_rho_png(path, rho):
+    """The rho figure of a subject x model: both views of the right hemisphere drawn, and ``rho`` ((2 x 10242,) both
+    hemispheres) in colour on them wherever the right hemisphere has a value."""
+    pixels = png_pixels(path, surface_figures.RHO_INCHES, surface_figures.RHO_DPI)
+    for view in ((0.0, 0.5), (0.5, 1.0)):  # lateral, ventral: panels (0.5 * i, 0.16, 0.5, 0.68)
+        assert drawn(box(pixels, view, (0.3, 0.7))) > 0.1, f"{path}: no hemisphere in {view}"
+    shown = np.abs(fsaverage.split_hemispheres(rho)[surface_figures.HEMI]) > surface_figures.THRESHOLD
+    assert (coloured(box(pixels, (0.0, 1.0), (0.16, 0.84))) > 0) == shown.any(), f"{path}: {shown.sum()} vertices with a rho"
+
+
+def assert_surface_betas_png(path, n_subjects, n_dims):
+    """The beta-map figure: one row per labelled dimension, two views per subject, each panel a hemisphere, and below each row its colour bar."""
+    (width, height), (panel_w, panel_h), bar_h = (surface_figures.betas_figure_inches(n_subjects, n_dims), surface_figures.PANEL_INCHES,
+                                                   surface_figures.BAR_INCHES)
+    pixels = png_pixels(path, (width, height), surface_figures.BETAS_DPI)
+    for row in range(n_dims):
+        bottom = (n_dims - 1 - row) * (panel_h + bar_h) + bar_h
+        for col in range(2 * n_subjects):
+            x = surface_figures.LEFT_INCHES + col * panel_w
+            panel = box(pixels, (x / width, (x + panel_w) / width), (bottom / height, (bottom + panel_h) / height))
+            assert drawn(panel) > 0.1, f"{path}: row {row}, column {col} is empty"
+        assert coloured(box(pixels, (0.0, 1.0), ((bottom - bar_h) / height, bottom / height))) > 100, f"{path}: row {row} has no colour bar"
+
+
 def test_table1_orders_oracle_above_random(smoke_run):
     table = pd.read_csv(smoke_run / "results/table1.csv")
     assert list(table.columns) == ["subject", "model", "space", "rho", "p", "ci_low", "ci_high", "ceiling", "rho_ceiling", "n_voxels", "n_permutations", "kind"]
@@ -107,9 +158,11 @@ def test_decoding_table_and_figures(smoke_run, tmp_path):
         for space in (VOLUME, SURFACE):
             with h5py.File(smoke_run / paths.path("encoding", subject=label, space=space, model="oracle")) as f:
                 assert len(f["null"]) == f.attrs["n_permutations"]
-    rho_group, _, _ = plot_group_figures(smoke_run / "results/table1.csv", smoke_run / "results/tables/decoding.csv", tmp_path / "g1.png", tmp_path / "g2.png",
-                                         tmp_path / "g3.png")
+    rho_group, _, ceiling = plot_group_figures(smoke_run / "results/table1.csv", smoke_run / "results/tables/decoding.csv", tmp_path / "g1.png",
+                                               tmp_path / "g2.png", tmp_path / "g3.png")
     assert_same_picture(smoke_run / "results/figures/encoding_rho_group.png", tmp_path / "g1.png")
+    assert_same_picture(smoke_run / paths.path("ceiling_figure"), tmp_path / "g3.png")
+    assert sorted(ax.get_title() for ax in ceiling.axes) == sorted(f"{s} space-{sp}" for sp in (VOLUME, SURFACE) for s in SUBJECTS)  # a panel per subject and space
     assert [dots.get_label() for dots in rho_group.axes[0].collections] == SUBJECTS  # one set of dots per subject
 
 
@@ -228,6 +281,9 @@ def test_surface_figures_and_pages_show_the_encoding_maps(smoke_run):
     import re
 
     figures = smoke_run / "results/figures"
+    min_abs_corr = smoke_config(defaults=True)["encoding"]["beta_maps"]["min_abs_corr"]
+    n_labelled = {model: len(labelled_dimensions(smoke_run / paths.path("encoding_labels", model=model), min_abs_corr)) for model in ("oracle", "random")}
+    assert n_labelled["oracle"] > 0
     for subject in SUBJECTS:
         selective_vertices = surface_result(smoke_run, subject, "face_selective")[0] > 0
         for model in ("oracle", "random"):
@@ -236,14 +292,14 @@ def test_surface_figures_and_pages_show_the_encoding_maps(smoke_run):
             assert not rho[~selective_vertices].any()  # rho only where the score is taken
             assert rho[selective_vertices].mean() == pytest.approx(summary["rho"], abs=1e-5)
             assert summary["n_voxels"] == selective_vertices.sum()
-            for name in ("encoding_rho", "betas"):
-                assert (figures / subject / f"space-{SURFACE}/{name}_{model}.png").stat().st_size > 20_000
+            assert_surface_rho_png(figures / subject / f"space-{SURFACE}/encoding_rho_{model}.png", rho)
+            assert_surface_betas_png(figures / subject / f"space-{SURFACE}/betas_{model}.png", 1, n_labelled[model])
             page = (figures / subject / f"space-{SURFACE}/encoding_rho_{model}.html").read_text()
             assert f'"title": "{subject}, {model}: Spearman rho"' in page
             cmax = float(re.search(r'"cmax": (-?[0-9.]+)', page).group(1))
             assert cmax == pytest.approx(max(np.abs(rho).max(), 1e-3), rel=1e-5)  # the page's scale is the map's
     for model in ("oracle", "random"):
-        assert (figures / f"space-{SURFACE}/betas_{model}.png").stat().st_size > 20_000
+        assert_surface_betas_png(figures / f"space-{SURFACE}/betas_{model}.png", len(SUBJECTS), n_labelled[model])
 
 
 def test_one_subject_surface_figure_runs_only_that_subject_on_the_surface(dry_repo):
@@ -265,4 +321,3 @@ def test_oracle_below_the_noise_ceiling_and_closer_at_lower_noise(smoke_run, val
             assert 0 < oracle.rho < oracle.ceiling, f"{name} {subject}: rho {oracle.rho:.3f}, ceiling {oracle.ceiling:.3f}"
             fraction[name, subject] = oracle.rho_ceiling
     assert all(fraction["noise 0.5", s] > fraction["noise 1.0", s] for s in SUBJECTS), fraction
-    assert (smoke_run / "results/figures/encoding_ceiling.png").stat().st_size > 10_000

@@ -40,6 +40,12 @@ VIEWS = ("lateral", "ventral")
 HEMI = "R"
 ZOOM = 1.45  # of matplotlib's 3D box: the inflated hemisphere fills its panel
 BETA_UNIT = "beta (% signal change per SD of the latent)"
+RHO_INCHES, RHO_DPI = (9.0, 4.2), 110
+"""Size and resolution of :func:`plot_surface_rho`'s figure."""
+BETAS_DPI = 90
+"""Resolution of :func:`plot_surface_betas_group`'s figure (its size: :func:`betas_figure_inches`)."""
+PANEL_INCHES, BAR_INCHES, LEFT_INCHES = (2.1, 1.6), 0.75, 0.3
+"""A beta-map panel (one view of one subject), the colour-bar strip below a row, the left margin."""
 
 
 def _right(grid: np.ndarray) -> np.ndarray:
@@ -113,7 +119,7 @@ def plot_surface_rho(rho: Sequence[str | Path], selective: Sequence[str | Path],
     values, outline = _right(_read(rho)[0]), _right(_read(selective)[0]) > 0
     summary = read_json(summary_json, "summary JSON")
     vmax = _vmax(values)
-    fig = plt.figure(figsize=(9, 4.2))
+    fig = plt.figure(figsize=RHO_INCHES)
     for i, view in enumerate(VIEWS):
         ax = fig.add_axes((0.5 * i, 0.16, 0.5, 0.68), projection="3d")
         _panel(fig, ax, values, outline, view, vmax, f"right hemisphere, {view} view")
@@ -121,13 +127,23 @@ def plot_surface_rho(rho: Sequence[str | Path], selective: Sequence[str | Path],
     fig.suptitle(f"{title}: voxelwise Spearman rho on fsaverage5 (inflated; black outline: face-selective)\n"
                  f"mean {summary['rho']:.3f}{stars(summary['p'])} (p = {summary['p']:.4f}) over {summary['n_voxels']} face-selective vertices",
                  fontsize=10)
-    return save_figure(fig, out_png, dpi=110)
+    return save_figure(fig, out_png, dpi=RHO_DPI)
 
 
 def _labelled(labels_tsv: str | Path, min_abs_corr: float) -> list[tuple[str, int]]:
     from facebrain.encoding.tables import labelled_dimensions
 
     return sorted(labelled_dimensions(labels_tsv, min_abs_corr).items(), key=lambda item: item[1])
+
+
+def betas_figure_inches(n_subjects: int, n_dims: int) -> tuple[float, float]:
+    """Width and height (inches) of :func:`plot_surface_betas_group`'s figure: per labelled dimension
+    (at least one row) a row of panels (two views per subject) above its colour bar, a title above."""
+    return LEFT_INCHES + PANEL_INCHES[0] * (len(VIEWS) * n_subjects), _title_inches(n_subjects) + max(1, n_dims) * (PANEL_INCHES[1] + BAR_INCHES)
+
+
+def _title_inches(n_subjects: int) -> float:
+    return 0.6 if n_subjects > 1 else 1.0
 
 
 def plot_surface_betas_group(betas: Sequence[str | Path], selective: Sequence[str | Path], subjects: Sequence[str],
@@ -156,11 +172,9 @@ def plot_surface_betas_group(betas: Sequence[str | Path], selective: Sequence[st
         outline = _right(_read(sel_paths)[0]) > 0
         maps.append(np.where(outline, _right(_read(beta_paths)), 0.0))
         outlines.append(outline)
-    n_cols = len(VIEWS) * len(subjects)
-    rows = max(1, len(dims))
-    panel_w, panel_h, bar_h, left = 2.1, 1.6, 0.75, 0.3  # inches
-    top = 0.6 if len(subjects) > 1 else 1.0
-    width, height = left + panel_w * n_cols, top + rows * (panel_h + bar_h)
+    (panel_w, panel_h), bar_h, left = PANEL_INCHES, BAR_INCHES, LEFT_INCHES
+    width, height = betas_figure_inches(len(subjects), len(dims))
+    top = _title_inches(len(subjects))
     fig = plt.figure(figsize=(width, height))
     if not dims:
         fig.text(0.5, 0.5, f"no latent dimension matches a known factor with |r| >= {min_abs_corr}", ha="center")
@@ -180,7 +194,7 @@ def plot_surface_betas_group(betas: Sequence[str | Path], selective: Sequence[st
     heading = (f"{title}: beta maps of the labelled latent dimensions, right hemisphere (fsaverage5, inflated; "
                "black outline: face-selective; one colour scale per dimension)")
     fig.suptitle(textwrap.fill(heading, int(12 * width)), fontsize=10, y=1 - 0.1 / height, va="top")
-    return save_figure(fig, out_png, dpi=90)
+    return save_figure(fig, out_png, dpi=BETAS_DPI)
 
 
 def plot_surface_betas(betas: Sequence[str | Path], selective: Sequence[str | Path], labels_tsv: str | Path, subject: str, model: str,
