@@ -18,7 +18,7 @@ from conftest import REPO
 from facebrain.datasets.prepared import write_prepared
 from facebrain.errors import DataError
 from facebrain.models.factorvae import FactorVAE, permute_dims
-from facebrain.models.kinds import KINDS, resolve_spec, train_settings
+from facebrain.models.kinds import KINDS, latent_count, resolve_spec, train_settings
 from facebrain.models.latents import decode_latents, encode_images, write_latents
 from facebrain.models.registry import build_model, registered_kinds
 from facebrain.models.training import CHECKPOINT_NAME, train_model
@@ -379,6 +379,14 @@ def test_training_params_of_a_stylegan2_do_not_change_with_train_lr_while_a_vaes
     own = {"kind": "stylegan2", "steps": 300, "batch_size": 16}
     assert train_settings(own, longer) == train_settings(own, TRAIN)
     assert train_settings({"kind": "pca"}, longer) == {"eval_images": TRAIN["eval_images"]}
+
+
+def test_latent_count_is_the_size_of_the_code_each_kind_encodes_to(dataset, tmp_path):
+    """What the GLM jobs' memory is sized from (rules encoding_glm_model*): the latents a trained model gives."""
+    assert latent_count({"kind": "stylegan2", "w_dim": 32}) == 32 and latent_count({"kind": "oracle"}) is None
+    for spec in ({"kind": "vae", "latent_dim": 6}, {"kind": "pca", "latent_dim": 5}):
+        mu, _ = encode_images(train(dataset[0], tmp_path / spec["kind"], spec["kind"], spec=spec), dataset[1][:4], [str(i) for i in range(4)], device="cpu")
+        assert mu.shape[1] == latent_count(spec)
 
 
 def test_the_kind_declarations_import_no_torch():

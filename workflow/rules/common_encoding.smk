@@ -6,7 +6,10 @@
 # hemisphere on fsaverage5 (space_map). Across subjects: Table 1, the decoding
 # and beta-overlap tables (a `space` column) and the group figures.
 
+import math
 import re
+
+from facebrain.models.kinds import latent_count
 
 
 def encoding_config():
@@ -71,6 +74,33 @@ def other_model_pattern():
     listed = "|".join(re.escape(m) for m in encoding_models())
     # Snakemake matches the whole path: the name ends at the next folder separator, not at the string's end.
     return f"(?!(?:{listed})(?:/|$))[^/]+" if listed else "[^/]+"
+
+
+# Memory of one model's GLM job (rules encoding_glm_model*), at the real counts. Peak RSS measured with
+# /usr/bin/time -v of one model's fit from the scaled BOLD, its maps written (bench/glm_memory.py: synthetic
+# runs as bench/glm.py writes them, ols) at the demo's volume (25,600 voxels, 9 runs x 110 volumes): 363 MB with K = 24 latents (P = 48 task regressors), 2.27 GB with K = 512, 4.27 GB
+# with K = 1024: linear in P x V, 153 bytes per regressor and element (the halves' X'Y sums and their per-model
+# copy, the betas of the fit and of each half, the z-map steps: float64); with `glm.noise_model: ar1`, 2.58 GB
+# at K = 512 (~177 bytes). At the real volume's 200,704 voxels (2 runs x 200 volumes; memory does not grow with
+# the runs) K = 24 peaked at 1.38 GB (ols), below this estimate.
+GLM_FIXED_MB = 1000
+"""Fixed part of a GLM job's memory: libraries (130-300 MB measured) and one real run's data (200 x 200k float32 and a float64 chunk), with room."""
+GLM_BYTES_PER_BETA = 180
+"""Bytes per task regressor and element (153 measured with ols, ~177 with ar1; rounded up)."""
+GLM_SHARED_REGRESSORS = 24
+"""Task regressors besides the latents: face, one-back, img, excluded and the 20 test faces."""
+GLM_REAL_ELEMENTS = {VOLUME_LABEL: 200_704, SURFACE_LABEL: 2 * 10_242}
+"""Elements per space at the real counts: ds001761's ~200k in-brain voxels (bench/glm.py's real scale), fsaverage5's vertices."""
+ORACLE_LATENTS = 40
+"""The oracle's latents are the face dataset's factors: at most CelebA's 40 attributes."""
+
+
+def glm_model_mem_mb(wildcards):
+    """resources of rules encoding_glm_model*: the memory (MB) of one model's GLM at the real counts of {space},
+    from its latent count K (facebrain.models.kinds.latent_count) and the constants above."""
+    n_latents = latent_count(model_spec(wildcards.model)) or ORACLE_LATENTS
+    regressors = n_latents + GLM_SHARED_REGRESSORS
+    return GLM_FIXED_MB + math.ceil(GLM_BYTES_PER_BETA * regressors * GLM_REAL_ELEMENTS[wildcards.space] / 1e6)
 
 
 def fit_triples():

@@ -189,6 +189,9 @@ use rule encoding_glm as encoding_glm_model with:
         reader=space_reader_options,
         glm=encoding_config()["glm"],
         models=lambda wildcards: [wildcards.model],
+    resources:
+        mem_mb=glm_model_mem_mb,  # one model, not the subject's every model (common_encoding.smk: measured)
+        runtime=240,
     wildcard_constraints:
         space=VOLUME_LABEL,
         model=other_model_pattern(),

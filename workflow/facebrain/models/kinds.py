@@ -50,6 +50,8 @@ class Kind:
         own learning rates replace ``train.lr``).
     train_overrides : hyper-parameters named like a `train:` entry that replace it when
         > 0 (StyleGAN2's ``steps``, ``batch_size``; 0: the config's).
+    code_size : the hyper-parameter that gives the number of latent dimensions a model encodes
+        images to (StyleGAN2: ``w_dim``); None: the dataset's factors (the oracle).
     """
 
     hyperparameters: Mapping[str, Any] = field(default_factory=dict)
@@ -61,6 +63,7 @@ class Kind:
     stackable: bool = False
     unused_settings: tuple[str, ...] = ()
     train_overrides: tuple[str, ...] = ()
+    code_size: str | None = "latent_dim"
 
     def __post_init__(self):
         object.__setattr__(self, "hyperparameters", MappingProxyType(dict(self.hyperparameters)))
@@ -100,10 +103,10 @@ KINDS: dict[str, Kind] = {
                        "channel_base": 1024, "channel_max": 64, "r1_gamma": 0.0128, "r1_every": 16, "pl_weight": 0.0,
                        "pl_every": 4, "ema_kimg": 10.0, "ema_rampup": 0.05, "decorrelation": 0.0, "decorrelation_batch": 256, "lr": 0.0025,
                        "beta1": 0.0, "beta2": 0.99, "encoder_lr": 0.001, "steps": 0, "batch_size": 0},
-                      unused_settings=("lr",), train_overrides=("steps", "batch_size")),
+                      unused_settings=("lr",), train_overrides=("steps", "batch_size"), code_size="w_dim"),
     "pca": Kind({"latent_dim": 24, "max_fit_images": 20000}, trained_by="fit"),
     "random": Kind({"latent_dim": 24}, trained_by="fit", decodable=False),
-    "oracle": Kind({}, trained_by="fit", decodable=False, needs_ids=True),
+    "oracle": Kind({}, trained_by="fit", decodable=False, needs_ids=True, code_size=None),
 }
 """kind name -> :class:`Kind`; the one declaration of every built-in kind."""
 
@@ -183,6 +186,14 @@ def train_settings(spec: Mapping[str, Any], train: Mapping[str, Any]) -> dict[st
         return {key: train[key] for key in FIT_SETTINGS}
     overridden = {key for key in declared.train_overrides if resolved[key] > 0}
     return {key: train[key] for key in TRAIN_SETTINGS if key not in declared.unused_settings and key not in overridden}
+
+
+def latent_count(spec: Mapping[str, Any]) -> int | None:
+    """The number of latent dimensions (K) a model of ``spec`` encodes images to; None when it is the
+    dataset's number of factors (a kind whose ``code_size`` is None: the oracle)."""
+    resolved = resolve_spec(spec)
+    size = kind(resolved["kind"]).code_size
+    return None if size is None else int(resolved[size])
 
 
 def stack_key(spec: Mapping[str, Any]) -> tuple:
