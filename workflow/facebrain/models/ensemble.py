@@ -176,6 +176,52 @@ def stack_batches(parts: Sequence[Any]) -> Any:
     raise TypeError(f"cannot stack batches of type {type(first).__name__}")
 
 
+class _RowsOnly:
+    """What a batch sampler sees of the training pool, with ``batch(rows)`` giving back the rows
+    instead of the images: the sampler draws from a member's stream exactly as in its own run,
+    and :func:`draw_stacked` gathers every member's images at once."""
+
+    def __init__(self, pool: TrainPool):
+        self.indices = pool.indices
+
+    @staticmethod
+    def batch(rows: np.ndarray) -> np.ndarray:
+        return np.asarray(rows, dtype=np.int64)
+
+
+def draw_stacked(pool: TrainPool, sampler: Callable[[Any, int, np.random.Generator], Any], batch_size: int,
+                 streams: Sequence[np.random.Generator]) -> Any:
+    """Every member's batch, stacked along a leading axis (M, ...), in one gather from the pool.
+
+    Parameters
+    ----------
+    pool : the training pool.
+    sampler : a sampler of :data:`facebrain.models.batches.SAMPLERS` whose batches are images of the pool
+        (``images``, ``two_image_batches``: those of the stackable kinds), or a tuple of them.
+    batch_size : images per member and batch.
+    streams : each member's numpy batch stream; member m's rows are drawn from ``streams[m]``.
+
+    Returns
+    -------
+    The members' batches as :func:`stack_batches` of their own runs' batches would give them
+    (the same rows and pixel values): one index copy, gather and conversion instead of one per member.
+    """
+    rows = [sampler(_RowsOnly(pool), batch_size, stream) for stream in streams]
+
+    def gather(parts: Sequence[np.ndarray]) -> torch.Tensor:
+        images = pool.batch(np.concatenate(parts))
+        return images.reshape(len(parts), len(parts[0]), *images.shape[1:])
+
+    if isinstance(rows[0], tuple):
+        return tuple(gather([r[i] for r in rows]) for i in range(len(rows[0])))
+    return gather(rows)
+
+
+def member_batch(batch: Any, m: int) -> Any:
+    """Member ``m``'s batch (tensor or tuple of tensors) of a stacked batch."""
+    return tuple(b[m] for b in batch) if isinstance(batch, tuple) else batch[m]
+
+
 def _slice_optimizer_state(state: Mapping[str, Any], m: int) -> dict[str, Any]:
     """Member ``m``'s optimiser state dict: stacked tensors sliced, 0-d ones (``step``) kept."""
     per_param = {i: {k: v[m].clone() if isinstance(v, torch.Tensor) and v.dim() else v for k, v in s.items()} for i, s in state["state"].items()}
@@ -278,7 +324,7 @@ def train_ensemble(
         sampler = SAMPLERS.get(first.batch_kind)
         if sampler is None:
             raise ValueError(f"model kind '{first.kind}' asks for batch kind '{first.batch_kind}'; known: {sorted(SAMPLERS)}")
-        rows = optimise_ensemble(ensemble, members, functools.partial(sampler, pool), train)
+        rows = optimise_ensemble(ensemble, members, functools.partial(draw_stacked, pool, sampler), train)
         eval_idx = (test_idx if len(test_idx) else train_idx)[: int(train["eval_images"])]
         for m, member in enumerate(members):
             member.model.load_state_dict(ensemble.member_state(m))
@@ -293,12 +339,13 @@ def train_ensemble(
     return [m.model for m in members]
 
 
-def optimise_ensemble(ensemble: StackedEnsemble, members: Sequence[_Member], draw: Callable[[int, np.random.Generator], Any],
+def optimise_ensemble(ensemble: StackedEnsemble, members: Sequence[_Member], draw: Callable[[int, Sequence[np.random.Generator]], Any],
                       train: Mapping[str, Any]) -> list[list[dict[str, Any]]]:
     """The training loop of :func:`facebrain.models.training.optimise`, for every member at once.
 
-    Each step draws every member's batch from its own stream and its noise from its own
-    generator, then runs :meth:`StackedEnsemble.step`. Every ``checkpoint_every`` steps each
+    Each step draws every member's batch rows from its own stream (``draw(batch_size, streams)``:
+    the stacked batch, :func:`draw_stacked`) and its noise from its own generator (one draw per
+    member: a torch generator draws for itself alone), then runs :meth:`StackedEnsemble.step`. Every ``checkpoint_every`` steps each
     member's checkpoint is written as its own run's; a rerun resumes when every member's
     checkpoint belongs to it and they stand at the same step.
 
@@ -328,9 +375,9 @@ def optimise_ensemble(ensemble: StackedEnsemble, members: Sequence[_Member], dra
         log.info("resuming the ensemble at step %d of %d", start, steps)
     tick = time.perf_counter()
     for step in tqdm(range(start + 1, steps + 1), initial=start, total=steps, desc=f"train {len(members)} x {module.kind}", mininterval=10):
-        parts = [draw(batch_size, m.stream) for m in members]
-        noise = stack_batches([module.draw_noise(part, m.generator) for part, m in zip(parts, members)])
-        losses.add(ensemble.step(stack_batches(parts), noise, optimizers, compile_phases))
+        batch = draw(batch_size, [m.stream for m in members])
+        noise = stack_batches([module.draw_noise(member_batch(batch, i), m.generator) for i, m in enumerate(members)])
+        losses.add(ensemble.step(batch, noise, optimizers, compile_phases))
         if step % every_log == 0 or step == steps:
             n, means = losses.read()  # the one host synchronisation: every log_every steps
             now = time.perf_counter()
