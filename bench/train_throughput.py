@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 
 from facebrain.device import resolve_device  # noqa: E402
 from facebrain.models.batches import TrainPool, sample_images  # noqa: E402
-from facebrain.models.ensemble import StackedEnsemble, stack_batches  # noqa: E402
+from facebrain.models.ensemble import StackedEnsemble, draw_stacked, member_batch, stack_batches  # noqa: E402
 from facebrain.models.factorvae import permute_dims  # noqa: E402
 from facebrain.models.registry import build_model  # noqa: E402
 from facebrain.models.training import LossAccumulator  # noqa: E402
@@ -112,9 +112,9 @@ def ensemble_rate(kind, hp, images, device, steps, members):
         if i == warm:
             _sync(device)
             start = clock(device)
-        parts = [sample_images(pool, BATCH, stream) for stream in streams]
-        noise = stack_batches([module.draw_noise(part, g) for part, g in zip(parts, generators)])
-        losses.add(ensemble.step(stack_batches(parts), noise, optimizers))
+        batch = draw_stacked(pool, sample_images, BATCH, streams)  # as optimise_ensemble draws: one gather for all members
+        noise = stack_batches([module.draw_noise(member_batch(batch, m), g) for m, g in enumerate(generators)])
+        losses.add(ensemble.step(batch, noise, optimizers))
     losses.read()
     _sync(device)
     return steps * BATCH * members / (clock(device) - start)
