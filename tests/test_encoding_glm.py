@@ -179,16 +179,24 @@ def test_ar1_streaming_fit_equals_whitened_stacked_ols():
 
 
 def test_whitened_sums_of_several_models_in_one_pass_are_each_models_whitened_ols():
-    """add_whitened: models sharing columns, each with its own coefficients, from one product per run = per-voxel whitened lstsq."""
+    """add_whitened: models sharing columns, each with its own coefficients, from one product per run = per-voxel whitened lstsq; so is the refit started from an OLS pass's sums."""
     rng = np.random.default_rng(8)
     blocks = [(rng.normal(size=(30, 5)), np.column_stack([np.ones(30), rng.normal(size=30)]), rng.normal(size=(30, 9))) for _ in range(3)]
     models = {"a": ([0, 1, 4], np.array([0.2, -0.1, 0.2, 0.45, 0.0, 0.2, -0.1, 0.45, 0.3])), "b": ([3, 2, 4], np.array([0.0, 0.3, 0.3, -0.2, 0.6, 0.1, 0.6, 0.0, 0.3]))}
     normals = {name: NormalEquations(3, 9, rho=rho) for name, (_, rho) in models.items()}
+    ols = NormalEquations(5, 9, lag_sums=True)  # the OLS pass keeps the data's sums; its refit takes [Q, SQ]'y alone
     for i, (x, nuis, y) in enumerate(blocks):
         add_whitened([(normals[name], cols) for name, (cols, _) in models.items()], x, nuis, y, group=i % 2, voxel_chunk=4)
+        ols.add(x, nuis, y, group=i % 2, voxel_chunk=4)
+    refits = {name: ols.select(cols).whitened(rho) for name, (cols, rho) in models.items()}
+    for i, (x, nuis, y) in enumerate(blocks):
+        add_whitened([(refits[name], cols) for name, (cols, _) in models.items()], x, nuis, y, group=i % 2, voxel_chunk=4, task_sums=False)
     for name, (cols, rho) in models.items():
         betas = normals[name].solve()
         rss = normals[name].yty.sum(axis=0) - (betas * normals[name].xty.sum(axis=0)).sum(axis=0)
+        np.testing.assert_allclose(refits[name].solve(), betas, atol=1e-10)
+        np.testing.assert_allclose(refits[name].solve([1]), normals[name].solve([1]), atol=1e-10)
+        np.testing.assert_allclose(refits[name].yty, normals[name].yty, rtol=1e-10)
         for v in range(9):
             wx = np.zeros((90, 9))
             for i, (x, nuis, _) in enumerate(blocks):

@@ -148,6 +148,20 @@ def ar1_whiten(x: np.ndarray, rho: float) -> np.ndarray:
     return out
 
 
+def lag_design(x: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A run's ``M = [X, Q]`` (n, P + Q) and the rows ``[M, SM]'`` (2 (P + Q), n), ``S = L + L'`` (lag plus lead, zero-padded).
+
+    The product of ``[M, SM]'`` with the run's data gives every sum of the AR(1) fit: the lag-1
+    sums of the OLS residuals (:meth:`NormalEquations.add`) and the whitened sums of any
+    coefficient (:func:`add_whitened`).
+    """
+    m = np.hstack([x, q])
+    sm = np.zeros_like(m)
+    sm[1:] += m[:-1]
+    sm[:-1] += m[1:]
+    return m, np.hstack([m, sm]).T
+
+
 def bin_ar1(rho: np.ndarray, bins: int = AR1_BINS) -> np.ndarray:
     """AR(1) coefficients truncated towards 0 to multiples of ``1 / bins``, as nilearn's run_glm bins them."""
     return (np.asarray(rho, dtype=np.float64) * bins).astype(int) * 1.0 / bins
@@ -186,7 +200,10 @@ class NormalEquations:
         self.xty = np.zeros((groups, n_regressors, n_voxels))
         self.yty = np.zeros((groups, n_voxels))
         self.n_obs = np.zeros(groups, dtype=np.int64)
-        self.lag = {"yy": np.zeros(n_voxels), "xy": np.zeros((n_regressors, n_voxels)), "xx": np.zeros((n_regressors, n_regressors)), "pairs": 0, "scans": 0} if lag_sums else None
+        self.lag = None
+        if lag_sums:  # the residuals' lag-1 sums, and per group the data's sums that every whitened refit starts from (:meth:`whitened`)
+            self.lag = {"yy": np.zeros(n_voxels), "xy": np.zeros((n_regressors, n_voxels)), "xx": np.zeros((n_regressors, n_regressors)), "pairs": 0, "scans": 0}
+            self.lag |= {k: np.zeros((groups, n_regressors, n_voxels)) for k in ("x'y", "(SX)'y", "x'L'Ly")} | {k: np.zeros((groups, n_voxels)) for k in ("y'y", "y'Sy", "y'L'Ly")}
 
     def add(self, x_task: np.ndarray, nuisance: np.ndarray, y: np.ndarray, group: int, voxel_chunk: int = 50_000) -> None:
         """Add one run: task block (n, P), nuisance block (n, Q), data (n, V) (whitened sums: :func:`add_whitened` of these alone)."""
@@ -200,12 +217,9 @@ class NormalEquations:
         if self.lag is not None:
             # lag-1 sums of the residuals y~ = y - QQ'y, with S = L + L': X~'Sy~ = (M'Sy)_X - (Q'X)'(M'Sy)_Q - X~'SQ Q'y and
             # y~'Ly~ = (y'Sy - 2 (Q'y).(Q'Sy) + (Q'y)'Q'SQ(Q'y)) / 2, from one product of the data with [X, Q, SX, SQ]
-            m = np.hstack([x, q])
-            sm = np.zeros_like(m)
-            sm[1:] += m[:-1]
-            sm[:-1] += m[1:]
-            both, n_task, qx = np.hstack([m, sm]).T, x.shape[1], q.T @ x
-            xsq, qsq = xr.T @ sm[:, n_task:], q.T @ sm[:, n_task:]
+            m, both = lag_design(x, q)
+            n_task, qx, sq = x.shape[1], q.T @ x, both[m.shape[1] + x.shape[1] :].T
+            xsq, qsq = xr.T @ sq, q.T @ sq
         for start in range(0, y.shape[1], voxel_chunk):
             idx = slice(start, min(start + voxel_chunk, y.shape[1]))
             chunk = y[:, idx].astype(np.float64)
@@ -216,10 +230,17 @@ class NormalEquations:
                 products = both @ chunk
                 my, msy = products[: m.shape[1]], products[m.shape[1] :]
                 qy, qsy = my[n_task:], msy[n_task:]
+                yy, ylag = (chunk**2).sum(axis=0), (chunk[1:] * chunk[:-1]).sum(axis=0)
                 self.xty[group][:, idx] += my[:n_task] - qx.T @ qy
-                self.yty[group][idx] += (chunk**2).sum(axis=0) - (qy**2).sum(axis=0)
-                self.lag["yy"][idx] += (chunk[1:] * chunk[:-1]).sum(axis=0) - (qy * qsy).sum(axis=0) + (qy * (qsq @ qy)).sum(axis=0) / 2
+                self.yty[group][idx] += yy - (qy**2).sum(axis=0)
+                self.lag["yy"][idx] += ylag - (qy * qsy).sum(axis=0) + (qy * (qsq @ qy)).sum(axis=0) / 2
                 self.lag["xy"][:, idx] += msy[:n_task] - qx.T @ qsy - xsq @ qy
+                self.lag["x'y"][group][:, idx] += my[:n_task]
+                self.lag["(SX)'y"][group][:, idx] += msy[:n_task]
+                self.lag["x'L'Ly"][group][:, idx] += my[:n_task] - np.outer(x[-1], chunk[-1])
+                self.lag["y'y"][group][idx] += yy
+                self.lag["y'Sy"][group][idx] += 2 * ylag
+                self.lag["y'L'Ly"][group][idx] += yy - chunk[-1] ** 2
         self.n_obs[group] += len(y) - q.shape[1]
         if self.lag is not None:
             self.lag["xx"] += xr[1:].T @ xr[:-1]
@@ -298,18 +319,34 @@ class NormalEquations:
         model's sums this way: every entry of ``X~'X~``, ``X~'Y`` (and the lag-1 sums) is a product
         of two columns, the same whichever other columns were stacked.
         """
-        if self.rhos.tolist() != [0.0]:
+        if self.label is not None:
             raise ValueError("only the OLS sums of a stacked design can be split by columns")
         cols = np.asarray(columns, dtype=int)
         out = NormalEquations(len(cols), self.yty.shape[1], groups=self.xtx.shape[0])
         out.xtx, out.xty, out.yty, out.n_obs = self.xtx[:, :, cols][:, :, :, cols], self.xty[:, cols], self.yty.copy(), self.n_obs.copy()
         if self.lag is not None:
-            out.lag = dict(self.lag, yy=self.lag["yy"].copy(), xy=self.lag["xy"][cols], xx=self.lag["xx"][np.ix_(cols, cols)])
+            out.lag = dict(self.lag, xy=self.lag["xy"][cols], xx=self.lag["xx"][np.ix_(cols, cols)])
+            out.lag |= {k: self.lag[k][:, cols] for k in ("x'y", "(SX)'y", "x'L'Ly")}
+        return out
+
+    def whitened(self, rho: np.ndarray) -> NormalEquations:
+        """The AR(1) normal equations of coefficients ``rho`` (V,), started from this OLS pass's sums (needs ``lag_sums``).
+
+        A voxel's whitened ``(WX)'(Wy) = X'y - rho (SX)'y + rho^2 X'L'Ly`` and ``y'W'Wy`` (:func:`add_whitened`) are
+        sums over runs of products this pass kept per group, so the refit's pass over the data adds
+        only each run's nuisance projection, ``X~'X~`` and scans (``add_whitened(..., task_sums=False)``).
+        """
+        if self.lag is None:
+            raise ValueError("these normal equations keep no sums of the data for a whitened refit (lag_sums=False)")
+        out = NormalEquations(self.xtx.shape[-1], self.yty.shape[1], groups=self.xtx.shape[0], rho=rho)
+        r = out.rhos[out.label]
+        out.xty = self.lag["x'y"] + r * (r * self.lag["x'L'Ly"] - self.lag["(SX)'y"])
+        out.yty = self.lag["y'y"] + r * (r * self.lag["y'L'Ly"] - self.lag["y'Sy"])
         return out
 
 
 def add_whitened(normals: Sequence[tuple[NormalEquations, Sequence[int]]], x_task: np.ndarray, nuisance: np.ndarray, y: np.ndarray, group: int,
-                 voxel_chunk: int = 50_000) -> None:
+                 voxel_chunk: int = 50_000, task_sums: bool = True) -> None:
     """Add one run to the AR(1) normal equations of several models at once, in one pass over its data.
 
     Each model's sums are those of its task regressors, columns ``cols`` of ``x_task``, whitened
@@ -324,21 +361,20 @@ def add_whitened(normals: Sequence[tuple[NormalEquations, Sequence[int]]], x_tas
     ``U'Wy = D g_Q`` with ``D = s^-1 V'`` and ``g = (WM)'(Wy)``, so the nuisance-projected sums are
     ``X~'y~ = g_X - (WX)'U D g_Q`` and ``y~'y~ = y'W'Wy - |D g_Q|^2``: small per-bin matrices
     applied to each bin's voxels. The same numbers as whitening the run's design and data per bin
-    (to float rounding), without a pass over the data per model or bin.
+    (to float rounding), without a pass over the data per model or bin. ``g_X`` and ``y'W'Wy`` are
+    sums over runs of rho-free products, which an OLS pass can keep (:meth:`NormalEquations.whitened`):
+    with ``task_sums=False`` only ``[Q, SQ]'y`` is taken here.
 
     Parameters
     ----------
     normals : (normal equations with ``rho``, the columns of ``x_task`` that are its task regressors), per model.
     x_task : (n, P) the stacked task regressors of the models; nuisance : (n, Q); y : (n, V) data.
     group : the group of runs the run adds to; voxel_chunk : voxels per matrix product.
+    task_sums : add ``g_X`` and ``y'W'Wy`` too (False: the normal equations started from them, :meth:`NormalEquations.whitened`).
     """
     x = np.asarray(x_task, dtype=np.float64)
     q = nuisance_basis(np.asarray(nuisance, dtype=np.float64))
-    m = np.hstack([x, q])
-    sm = np.zeros_like(m)
-    sm[1:] += m[:-1]
-    sm[:-1] += m[1:]
-    both = np.hstack([m, sm])
+    m, both = lag_design(x, q)
     n_task, width = x.shape[1], m.shape[1]
     whitened = {}  # coefficient -> (D, (WX)'U, X~ whitened and projected) of this run
     for rho in sorted({float(r) for normal, _ in normals for r in normal.rhos}):
@@ -348,35 +384,40 @@ def add_whitened(normals: Sequence[tuple[NormalEquations, Sequence[int]]], x_tas
         wx = ar1_whiten(x, rho)
         e = wx.T @ u
         whitened[rho] = d, e, wx - u @ e.T
+    if not task_sums:  # the data's products with the nuisance basis alone, [Q, SQ]'y
+        m, both = m[:, n_task:], both[np.r_[n_task:width, width + n_task : 2 * width]]
+    first_q = m.shape[1] - q.shape[1]
     models = []
     for normal, cols in normals:
-        rows = np.concatenate([np.asarray(cols, dtype=int), np.arange(n_task, width)])  # its task regressors, then the nuisance basis
+        cols = np.asarray(cols, dtype=int)
+        rows = np.concatenate([cols if task_sums else cols[:0], np.arange(first_q, m.shape[1])])  # its products' rows, then the nuisance basis's
         breaks = np.flatnonzero(np.diff(rows) != 1) + 1
         runs = [(slice(rows[lo], rows[hi - 1] + 1), slice(lo, hi)) for lo, hi in zip(np.r_[0, breaks], np.r_[breaks, len(rows)])]
-        models.append((normal, rows[: len(rows) - (width - n_task)], runs))
-    for normal, cols, _ in models:
+        models.append((normal, cols, runs, len(rows) - q.shape[1]))
+    for normal, cols, _, _ in models:
         for b, rho in enumerate(normal.rhos):
             xr = whitened[float(rho)][2][:, cols]
             normal.xtx[group, b] += xr.T @ xr
     for start in range(0, y.shape[1], voxel_chunk):
         idx = slice(start, min(start + voxel_chunk, y.shape[1]))
         chunk = y[:, idx].astype(np.float64)
-        products = both.T @ chunk
-        my, msy = products[:width], products[width:]
+        products = both @ chunk
+        my, msy = products[: m.shape[1]], products[m.shape[1] :]
         my_first = my - np.outer(m[-1], chunk[-1])  # M'L'Ly: every scan but the last
-        yy = (chunk**2).sum(axis=0)
-        ysy = 2 * (chunk[1:] * chunk[:-1]).sum(axis=0)
-        yy_first = yy - chunk[-1] ** 2
-        for normal, cols, runs in models:
+        if task_sums:
+            yy = (chunk**2).sum(axis=0)
+            ysy = 2 * (chunk[1:] * chunk[:-1]).sum(axis=0)
+            yy_first = yy - chunk[-1] ** 2
+        for normal, cols, runs, n_own in models:
             rho = normal.rhos[normal.label[idx]]
-            g = np.empty((len(cols) + width - n_task, len(rho)))  # (WM)'(Wy) of its rows = my + rho (rho my_first - msy)
+            g = np.empty((n_own + q.shape[1], len(rho)))  # (WM)'(Wy) of its rows = my + rho (rho my_first - msy)
             for rows, local in runs:
                 np.multiply(my_first[rows], rho, out=g[local])
                 g[local] -= msy[rows]
                 g[local] *= rho
                 g[local] += my[rows]
             order, unsort, edges = normal.bin_order(idx)
-            g_q = g[len(cols) :, order]
+            g_q = g[n_own:, order]
             correction = np.empty((len(cols), len(order)))
             explained = np.empty(len(order))
             for b, rho_b in enumerate(normal.rhos):
@@ -386,11 +427,15 @@ def add_whitened(normals: Sequence[tuple[NormalEquations, Sequence[int]]], x_tas
                     h = d @ g_q[:, lo:hi]
                     correction[:, lo:hi] = e[cols] @ h
                     explained[lo:hi] = (h**2).sum(axis=0)
-            g_x = g[: len(cols)]
-            g_x -= correction[:, unsort]
-            normal.xty[group][:, idx] += g_x
-            normal.yty[group][idx] += yy + rho * (rho * yy_first - ysy) - explained[unsort]
-    for normal, _, _ in models:
+            if task_sums:
+                g_x = g[:n_own]
+                g_x -= correction[:, unsort]
+                normal.xty[group][:, idx] += g_x
+                normal.yty[group][idx] += yy + rho * (rho * yy_first - ysy) - explained[unsort]
+            else:
+                normal.xty[group][:, idx] -= correction[:, unsort]
+                normal.yty[group][idx] -= explained[unsort]
+    for normal, *_ in models:  # whitening is invertible (unit lower-triangular): the nuisance rank is the OLS one
         normal.n_obs[group] += len(y) - q.shape[1]
 
 
@@ -591,17 +636,18 @@ def fit_encoding_glms(
             if stacked is None:
                 stacked = NormalEquations(x.shape[1], y.shape[1], lag_sums=noise_model == "ar1")
             stacked.add(x, designs[i][2], y, group=half, voxel_chunk=voxel_chunk)
-        normals = {m: stacked.select(columns[m]) for m in models}
-        del stacked
-        rhos = {m: np.zeros(space_mask.n_elements) for m in models}
-        if noise_model == "ar1":
-            for m in models:
+        normals, rhos = {}, {m: np.zeros(space_mask.n_elements) for m in models}
+        for m in models:  # one model's OLS sums at a time beside the stacked ones (memory)
+            normals[m] = stacked.select(columns[m])
+            if noise_model == "ar1":
                 rhos[m] = bin_ar1(normals[m].residual_ar1(normals[m].solve()))
                 log.info("%s: AR(1) coefficients of the OLS residuals: median %.2f, %d bins of 1/%d", m, float(np.median(rhos[m])), len(np.unique(rhos[m])), AR1_BINS)
-            normals = {m: NormalEquations(len(columns[m]), space_mask.n_elements, rho=rhos[m]) for m in models}
+                normals[m] = normals[m].whitened(rhos[m])
+        del stacked
+        if noise_model == "ar1":
             for i, (run, half) in enumerate(zip(tqdm(runs, desc=f"GLM runs (AR(1) refit, {len(models)} model(s))", unit="run"), halves)):
                 y = read(i, run)
-                add_whitened([(normals[m], columns[m]) for m in models], designs[i][1], designs[i][2], y, group=half, voxel_chunk=voxel_chunk)
+                add_whitened([(normals[m], columns[m]) for m in models], designs[i][1], designs[i][2], y, group=half, voxel_chunk=voxel_chunk, task_sums=False)
         for m in models:
             fit = _glm_fit(normals.pop(m), task_columns(n_latents[m], test_faces), test_faces, latents_z[m], stats[m], rhos[m], noise_model, len(runs))
             log.info("%s: residual dof %d; latent z maps: median |z| %.2f", m, fit.dof, float(np.median(np.abs(fit.z_latents))))
