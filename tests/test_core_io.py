@@ -123,6 +123,18 @@ def test_set_threads_caps_torch_without_importing_it():
     assert out.strip() == "1"
 
 
+def test_a_job_starts_without_the_heavy_libraries():
+    """Every script job imports facebrain.pipeline (and with it provenance, io, nifti): the libraries a
+    step needs are its own imports (pandas alone is ~0.4 CPU-s, torch ~2)."""
+    import subprocess
+    import sys
+
+    heavy = ("pandas", "torch", "scipy", "sklearn", "matplotlib", "nilearn", "nibabel", "h5py")
+    code = f"import sys, facebrain.pipeline; print([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
 @pytest.mark.parametrize("umask", [0o022, 0o002], ids=["umask022", "umask002"])
 def test_atomic_outputs_get_the_mode_of_the_umask(tmp_path, umask):
     import os

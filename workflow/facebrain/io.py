@@ -17,12 +17,14 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from facebrain.errors import DataError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def current_umask() -> int:
@@ -122,6 +124,8 @@ def read_tsv(path: str | Path, what: str = "table", columns: Sequence[str] = ())
     :class:`facebrain.errors.DataError` naming ``path`` (and ``what`` it should be)
     when it is missing, empty or malformed, or lacks any of ``columns``.
     """
+    import pandas as pd  # here, not at import: every job imports this module, few read tables (~0.4 CPU-s)
+
     try:
         table = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
