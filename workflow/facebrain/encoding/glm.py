@@ -313,7 +313,7 @@ class NormalEquations:
         return np.diag(self.xtx[group, 0]) > 1e-8
 
     def select(self, columns: Sequence[int]) -> NormalEquations:
-        """The OLS normal equations of the task regressors ``columns`` alone (copies).
+        """The OLS normal equations of the task regressors ``columns`` alone (copies; itself when ``columns`` are all of them, in order).
 
         A pass over the BOLD that stacked several models' task blocks side by side gives each
         model's sums this way: every entry of ``X~'X~``, ``X~'Y`` (and the lag-1 sums) is a product
@@ -322,6 +322,8 @@ class NormalEquations:
         if self.label is not None:
             raise ValueError("only the OLS sums of a stacked design can be split by columns")
         cols = np.asarray(columns, dtype=int)
+        if np.array_equal(cols, np.arange(self.xtx.shape[-1])):
+            return self  # every column: no copy (a model alone in its pass)
         out = NormalEquations(len(cols), self.yty.shape[1], groups=self.xtx.shape[0])
         out.xtx, out.xty, out.yty, out.n_obs = self.xtx[:, :, cols][:, :, :, cols], self.xty[:, cols], self.yty.copy(), self.n_obs.copy()
         if self.lag is not None:
