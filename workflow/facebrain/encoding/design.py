@@ -20,9 +20,12 @@ import contextlib
 import io
 import logging
 from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +84,8 @@ def task_events(
 
 def _events(events: pd.DataFrame, models: Mapping[str, Mapping[str, np.ndarray]], test_faces: Collection[str], excluded: Collection[str]) -> pd.DataFrame:
     """:func:`task_events` of several models: prefix -> latents_z, each model's latent events named ``prefix + latent_column(k)``."""
+    import pandas as pd  # here: the accuracy and decoding jobs import this module (through glm) and build no design
+
     names = {prefix: [prefix + latent_column(k) for k in range(len(next(iter(z.values()))))] for prefix, z in models.items()}
     rows = []
     for ev in events.itertuples(index=False):
@@ -172,6 +177,8 @@ def run_designs(
     -------
     (model -> task block (n_scans, K + 4 + n_test) with :func:`task_columns`' names, nuisance block).
     """
+    import pandas as pd  # here: the accuracy and decoding jobs import this module (through glm) and build no design
+
     from nilearn.glm.first_level import compute_regressor, make_first_level_design_matrix
 
     frame_times = np.arange(n_scans) * float(tr)
