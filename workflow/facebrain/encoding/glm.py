@@ -203,7 +203,8 @@ class NormalEquations:
         self.lag = None
         if lag_sums:  # the residuals' lag-1 sums, and per group the data's sums that every whitened refit starts from (:meth:`whitened`)
             self.lag = {"yy": np.zeros(n_voxels), "xy": np.zeros((n_regressors, n_voxels)), "xx": np.zeros((n_regressors, n_regressors)), "pairs": 0, "scans": 0}
-            self.lag |= {k: np.zeros((groups, n_regressors, n_voxels)) for k in ("x'y", "(SX)'y", "x'L'Ly")} | {k: np.zeros((groups, n_voxels)) for k in ("y'y", "y'Sy", "y'L'Ly")}
+            self.lag |= {k: np.zeros((groups, n_regressors, n_voxels)) for k in ("x'y", "(SX)'y")} | {k: np.zeros((groups, n_voxels)) for k in ("y'y", "y'Sy")}
+            self.lag["last"] = []  # (group, the design's last scan (P,), the data's (V,)) per run: L'L drops the last scan
 
     def add(self, x_task: np.ndarray, nuisance: np.ndarray, y: np.ndarray, group: int, voxel_chunk: int = 50_000) -> None:
         """Add one run: task block (n, P), nuisance block (n, Q), data (n, V) (whitened sums: :func:`add_whitened` of these alone)."""
@@ -219,7 +220,7 @@ class NormalEquations:
             # y~'Ly~ = (y'Sy - 2 (Q'y).(Q'Sy) + (Q'y)'Q'SQ(Q'y)) / 2, from one product of the data with [X, Q, SX, SQ]
             m, both = lag_design(x, q)
             n_task, qx, sq = x.shape[1], q.T @ x, both[m.shape[1] + x.shape[1] :].T
-            xsq, qsq = xr.T @ sq, q.T @ sq
+            lag_q, qsq = np.hstack([qx.T, xr.T @ sq]), q.T @ sq  # X~'Sy~ = (SX)'y - [Q'X, X~'SQ]' [Q'Sy, Q'y]
         for start in range(0, y.shape[1], voxel_chunk):
             idx = slice(start, min(start + voxel_chunk, y.shape[1]))
             chunk = y[:, idx].astype(np.float64)
@@ -231,18 +232,19 @@ class NormalEquations:
                 my, msy = products[: m.shape[1]], products[m.shape[1] :]
                 qy, qsy = my[n_task:], msy[n_task:]
                 yy, ylag = (chunk**2).sum(axis=0), (chunk[1:] * chunk[:-1]).sum(axis=0)
-                self.xty[group][:, idx] += my[:n_task] - qx.T @ qy
+                self.xty[group][:, idx] += my[:n_task]
+                self.xty[group][:, idx] -= qx.T @ qy
                 self.yty[group][idx] += yy - (qy**2).sum(axis=0)
                 self.lag["yy"][idx] += ylag - (qy * qsy).sum(axis=0) + (qy * (qsq @ qy)).sum(axis=0) / 2
-                self.lag["xy"][:, idx] += msy[:n_task] - qx.T @ qsy - xsq @ qy
+                self.lag["xy"][:, idx] += msy[:n_task]
+                self.lag["xy"][:, idx] -= lag_q @ np.vstack([qsy, qy])
                 self.lag["x'y"][group][:, idx] += my[:n_task]
                 self.lag["(SX)'y"][group][:, idx] += msy[:n_task]
-                self.lag["x'L'Ly"][group][:, idx] += my[:n_task] - np.outer(x[-1], chunk[-1])
                 self.lag["y'y"][group][idx] += yy
                 self.lag["y'Sy"][group][idx] += 2 * ylag
-                self.lag["y'L'Ly"][group][idx] += yy - chunk[-1] ** 2
         self.n_obs[group] += len(y) - q.shape[1]
         if self.lag is not None:
+            self.lag["last"].append((group, x[-1], np.asarray(y[-1], dtype=np.float64)))
             self.lag["xx"] += xr[1:].T @ xr[:-1]
             self.lag["pairs"] += len(y) - 1
             self.lag["scans"] += len(y)
@@ -328,22 +330,25 @@ class NormalEquations:
         out.xtx, out.xty, out.yty, out.n_obs = self.xtx[:, :, cols][:, :, :, cols], self.xty[:, cols], self.yty.copy(), self.n_obs.copy()
         if self.lag is not None:
             out.lag = dict(self.lag, xy=self.lag["xy"][cols], xx=self.lag["xx"][np.ix_(cols, cols)])
-            out.lag |= {k: self.lag[k][:, cols] for k in ("x'y", "(SX)'y", "x'L'Ly")}
+            out.lag |= {k: self.lag[k][:, cols] for k in ("x'y", "(SX)'y")} | {"last": [(g, x_last[cols], y_last) for g, x_last, y_last in self.lag["last"]]}
         return out
 
     def whitened(self, rho: np.ndarray) -> NormalEquations:
         """The AR(1) normal equations of coefficients ``rho`` (V,), started from this OLS pass's sums (needs ``lag_sums``).
 
         A voxel's whitened ``(WX)'(Wy) = X'y - rho (SX)'y + rho^2 X'L'Ly`` and ``y'W'Wy`` (:func:`add_whitened`) are
-        sums over runs of products this pass kept per group, so the refit's pass over the data adds
+        sums over runs of products this pass kept per group (``X'L'Ly``: ``X'y`` less each run's last scans' product), so the refit's pass over the data adds
         only each run's nuisance projection, ``X~'X~`` and scans (``add_whitened(..., task_sums=False)``).
         """
         if self.lag is None:
             raise ValueError("these normal equations keep no sums of the data for a whitened refit (lag_sums=False)")
         out = NormalEquations(self.xtx.shape[-1], self.yty.shape[1], groups=self.xtx.shape[0], rho=rho)
         r = out.rhos[out.label]
-        out.xty = self.lag["x'y"] + r * (r * self.lag["x'L'Ly"] - self.lag["(SX)'y"])
-        out.yty = self.lag["y'y"] + r * (r * self.lag["y'L'Ly"] - self.lag["y'Sy"])
+        for g in range(self.xtx.shape[0]):
+            x_last = np.array([x for group, x, _ in self.lag["last"] if group == g]).reshape(-1, self.xtx.shape[-1])
+            y_last = np.array([y for group, _, y in self.lag["last"] if group == g]).reshape(-1, self.yty.shape[1])
+            out.xty[g] = self.lag["x'y"][g] + r * (r * (self.lag["x'y"][g] - x_last.T @ y_last) - self.lag["(SX)'y"][g])
+            out.yty[g] = self.lag["y'y"][g] + r * (r * (self.lag["y'y"][g] - (y_last**2).sum(axis=0)) - self.lag["y'Sy"][g])
         return out
 
 
