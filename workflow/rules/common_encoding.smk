@@ -9,6 +9,7 @@
 import math
 import re
 
+from facebrain.encoding.glm import model_passes
 from facebrain.models.kinds import latent_count
 
 
@@ -95,12 +96,28 @@ ORACLE_LATENTS = 40
 """The oracle's latents are the face dataset's factors: at most CelebA's 40 attributes."""
 
 
+def _glm_mem_mb(regressors: int, space: str) -> int:
+    """Memory (MB) of a GLM pass with ``regressors`` task regressors at the real element count of ``space`` (the constants above)."""
+    return GLM_FIXED_MB + math.ceil(GLM_BYTES_PER_BETA * regressors * GLM_REAL_ELEMENTS[space] / 1e6)
+
+
+def _latents(model: str) -> int:
+    return latent_count(model_spec(model)) or ORACLE_LATENTS
+
+
 def glm_model_mem_mb(wildcards):
     """resources of rules encoding_glm_model*: the memory (MB) of one model's GLM at the real counts of {space},
     from its latent count K (facebrain.models.kinds.latent_count) and the constants above."""
-    n_latents = latent_count(model_spec(wildcards.model)) or ORACLE_LATENTS
-    regressors = n_latents + GLM_SHARED_REGRESSORS
-    return GLM_FIXED_MB + math.ceil(GLM_BYTES_PER_BETA * regressors * GLM_REAL_ELEMENTS[wildcards.space] / 1e6)
+    return _glm_mem_mb(_latents(wildcards.model) + GLM_SHARED_REGRESSORS, wildcards.space)
+
+
+def glm_subject_mem_mb(wildcards):
+    """resources of rules encoding_glm(_surface): the memory (MB) of the widest of the subject's passes over its
+    BOLD (facebrain.encoding.glm.model_passes groups encoding.models; the passes run one after another),
+    at the real counts of {space}: a 1024-d model is a pass of its own and needs ~39 GB in the volume."""
+    counts = {m: _latents(m) for m in encoding_models()}
+    passes = model_passes(counts, GLM_SHARED_REGRESSORS, encoding_config()["glm"]["hrf_model"])
+    return _glm_mem_mb(max(GLM_SHARED_REGRESSORS + sum(counts[m] for m in p) for p in passes), wildcards.space)
 
 
 def fit_triples():

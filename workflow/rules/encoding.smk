@@ -146,7 +146,7 @@ rule encoding_glm:
         models=encoding_models(),
     threads: 1
     resources:
-        mem_mb=16000,
+        mem_mb=glm_subject_mem_mb,  # the widest pass of the subject's models (common_encoding.smk: measured)
         runtime=240,
     conda:
         "../../envs/facebrain.yaml"
