@@ -347,7 +347,13 @@ class NormalEquations:
         for g in range(self.xtx.shape[0]):
             x_last = np.array([x for group, x, _ in self.lag["last"] if group == g]).reshape(-1, self.xtx.shape[-1])
             y_last = np.array([y for group, _, y in self.lag["last"] if group == g]).reshape(-1, self.yty.shape[1])
-            out.xty[g] = self.lag["x'y"][g] + r * (r * (self.lag["x'y"][g] - x_last.T @ y_last) - self.lag["(SX)'y"][g])
+            xty = out.xty[g]  # X'y + r (r (X'y - X_last'y_last) - (SX)'y), in place (memory: P x V each)
+            np.matmul(x_last.T, y_last, out=xty)
+            np.subtract(self.lag["x'y"][g], xty, out=xty)
+            xty *= r
+            xty -= self.lag["(SX)'y"][g]
+            xty *= r
+            xty += self.lag["x'y"][g]
             out.yty[g] = self.lag["y'y"][g] + r * (r * (self.lag["y'y"][g] - (y_last**2).sum(axis=0)) - self.lag["y'Sy"][g])
         return out
 
