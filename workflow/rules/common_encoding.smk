@@ -86,8 +86,10 @@ def other_model_pattern():
 # the runs) K = 24 peaked at 1.38 GB (ols), below this estimate.
 GLM_FIXED_MB = 1000
 """Fixed part of a GLM job's memory: libraries (130-300 MB measured) and one real run's data (200 x 200k float32 and a float64 chunk), with room."""
-GLM_BYTES_PER_BETA = 180
-"""Bytes per task regressor and element (153 measured with ols, ~177 with ar1; rounded up)."""
+GLM_BYTES_PER_BETA = {"ols": 180, "ar1": 210}
+"""Bytes per task regressor and element, by `encoding.glm.noise_model` (153 measured with ols; ~201 with ar1,
+whose OLS pass keeps 7 float64 sums per stacked column and voxel: bench/glm_memory.py --latents 512
+--noise-model ar1 peaked at 2.89 GB; rounded up)."""
 GLM_SHARED_REGRESSORS = 24
 """Task regressors besides the latents: face, one-back, img, excluded and the 20 test faces."""
 GLM_REAL_ELEMENTS = {VOLUME_LABEL: 200_704, SURFACE_LABEL: 2 * 10_242}
@@ -98,7 +100,8 @@ ORACLE_LATENTS = 40
 
 def _glm_mem_mb(regressors: int, space: str) -> int:
     """Memory (MB) of a GLM pass with ``regressors`` task regressors at the real element count of ``space`` (the constants above)."""
-    return GLM_FIXED_MB + math.ceil(GLM_BYTES_PER_BETA * regressors * GLM_REAL_ELEMENTS[space] / 1e6)
+    per_beta = GLM_BYTES_PER_BETA[encoding_config()["glm"]["noise_model"]]
+    return GLM_FIXED_MB + math.ceil(per_beta * regressors * GLM_REAL_ELEMENTS[space] / 1e6)
 
 
 def _latents(model: str) -> int:
