@@ -77,12 +77,12 @@ def other_model_pattern():
     return f"(?!(?:{listed})(?:/|$))[^/]+" if listed else "[^/]+"
 
 
-# Memory of one model's GLM job (rules encoding_glm_model*), at the real counts. Peak RSS measured with
+# Memory of the GLM jobs (encoding_glm*: the widest pass; encoding_glm_model*: one model), at the real counts. Peak RSS measured with
 # /usr/bin/time -v of one model's fit from the scaled BOLD, its maps written (bench/glm_memory.py: synthetic
 # runs as bench/glm.py writes them, ols) at the demo's volume (25,600 voxels, 9 runs x 110 volumes): 363 MB with K = 24 latents (P = 48 task regressors), 2.27 GB with K = 512, 4.27 GB
 # with K = 1024: linear in P x V, 153 bytes per regressor and element (the halves' X'Y sums and their per-model
-# copy, the betas of the fit and of each half, the z-map steps: float64); with `glm.noise_model: ar1`, 2.58 GB
-# at K = 512 (~177 bytes). At the real volume's 200,704 voxels (2 runs x 200 volumes; memory does not grow with
+# copy, the betas of the fit and of each half, the z-map steps: float64); with `glm.noise_model: ar1`, 2.89 GB
+# at K = 512 (~201 bytes: GLM_BYTES_PER_BETA). At the real volume's 200,704 voxels (2 runs x 200 volumes; memory does not grow with
 # the runs) K = 24 peaked at 1.38 GB (ols), below this estimate.
 GLM_FIXED_MB = 1000
 """Fixed part of a GLM job's memory: libraries (130-300 MB measured) and one real run's data (200 x 200k float32 and a float64 chunk), with room."""
