@@ -169,11 +169,18 @@ def test_dendrogram_leaves_are_the_kept_components_and_sampling_rows_follow_them
     kept = np.flatnonzero(fit["kept"])
     assert np.all(fit["u_norm"][~fit["kept"]] < 0.5) and len(kept) >= 2
     fig = localized.dendrogram_figure(tmp_path / "loc.h5", tmp_path / "dendro.png")
-    leaves = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    tree, map_axes = fig.axes[0], fig.axes[1:]
+    leaves = [t.get_text() for t in tree.get_xticklabels()]
     assert sorted(leaves) == sorted(f"c{p}" for p in kept)
-    assert [ax.get_title() for ax in fig.axes[1:]] == leaves
+    assert [ax.get_title() for ax in map_axes] == [""] * len(kept)  # named once, by the tree's leaves
+    to_figure = tree.transData + fig.transFigure.inverted()
+    for leaf, x, ax in zip(leaves, tree.get_xticks(), map_axes, strict=True):  # below each leaf, that component's map
+        box = ax.get_position()
+        assert box.x0 < to_figure.transform((x, 0))[0] < box.x1
+        component_map = fit["maps"][int(leaf[1:])]
+        np.testing.assert_allclose(ax.images[0].get_array(), component_map / component_map.max())
     maps = fit["maps"][kept]  # each map drawn on its own scale, its maximum written below it, one colour bar for that scale
-    assert [ax.images[0].get_array().max() for ax in fig.axes[1:]] == pytest.approx([1.0] * len(kept))
+    assert [ax.images[0].get_array().max() for ax in map_axes] == pytest.approx([1.0] * len(kept))
     assert sorted(t.get_text() for ax in fig.axes[1:] for t in ax.texts) == sorted(f"max {m.max():.2g}" for m in maps)
     (colour_bar,) = fig.axes[-1].child_axes
     assert colour_bar.get_ylabel() == "mean |u| / map's max" and colour_bar.get_ylim() == (0.0, 1.0)

@@ -194,9 +194,9 @@ def dendrogram_figure(localized_path: str | Path, out: str | Path) -> Figure:
 
     Returns
     -------
-    The figure: its first axes holds the dendrogram (tick labels: the leaves, ``c<p>``),
-    then one axes per leaf with that component's map, titled with its label, in leaf order,
-    each map scaled to its own maximum (written below it: a component's maps in a.u., pixel
+    The figure: its first axes holds the dendrogram (tick labels: the leaves, ``c<p>``, the one
+    naming of the components), then one axes per leaf with that component's map, in leaf order
+    below its leaf, each map scaled to its own maximum (written below it: a component's maps in a.u., pixel
     intensity per unit of w) so that every component's extent shows, with the colour bar of that
     scale inset beside the last map (``fig.axes[-1].child_axes``).
     """
@@ -220,7 +220,6 @@ def dendrogram_figure(localized_path: str | Path, out: str | Path) -> Figure:
         component_map = fit["maps"][kept[labels.index(label)]]
         peak = float(component_map.max())
         image = ax.imshow(component_map / peak if peak > 0 else component_map, cmap="magma", vmin=0.0, vmax=1.0)
-        ax.set_title(label, fontsize=8)
         ax.text(0.5, -0.04, f"max {peak:.2g}", ha="center", va="top", fontsize=6, transform=ax.transAxes)
         ax.axis("off")
     if image is not None:  # in the right margin, as tall as the last map
