@@ -190,6 +190,20 @@ def test_dendrogram_leaves_are_the_kept_components_and_sampling_rows_follow_them
     assert {row[0].get_ylabel() for row in grid} <= set(leaves)
 
 
+def test_the_dendrogram_job_draws_without_torch(tmp_path):
+    """Fig. 6 reads the fitted components and draws them: its job (rule zheng_dendrogram) does not pay torch's import (~1.5 CPU-s)."""
+    import subprocess
+    import sys
+
+    rng = np.random.default_rng(0)
+    write_h5(tmp_path / "loc.h5", {"v": rng.standard_normal((8, 3)), "u_norm": np.ones(3), "kept": np.ones(3, bool), "maps": rng.random((3, 4, 4)),
+                                   "sigma": np.ones(3), "objective": np.zeros(2)})
+    code = ("import sys\nfrom facebrain.probes.localized import dendrogram_figure\n"
+            f"dendrogram_figure({str(tmp_path / 'loc.h5')!r}, {str(tmp_path / 'dendro.png')!r})\nprint('torch' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False" and (tmp_path / "dendro.png").stat().st_size > 0
+
+
 def test_measurement_network_learns_planted_factors(tmp_path):
     rng = np.random.default_rng(0)
     n = 240

@@ -25,24 +25,31 @@ from typing import TYPE_CHECKING, Any
 
 import h5py
 import numpy as np
-import torch
 from tqdm import tqdm
 
 from facebrain.device import resolve_device
 from facebrain.errors import DataError
 from facebrain.io import write_h5
 from facebrain.plotting import pyplot, save_figure
-from facebrain.probes.directions import load_generator
 from facebrain.probes.generated import Generator, edit_grid, plot_grid, projection_sigmas, resize, sample_w
 from facebrain.probes.semantic import ward_dendrogram
 
 if TYPE_CHECKING:
+    import torch
     from matplotlib.figure import Figure
 
 log = logging.getLogger(__name__)
 
 MAX_WIDTH = 40.0
 """Widest dendrogram figure, inches (P = 200 kept components share it)."""
+
+
+def load_generator(model_path: str | Path, device: Any):
+    """The trained generator: :func:`facebrain.probes.directions.load_generator`, imported on use so that
+    the dendrogram's job (:func:`dendrogram_figure`) never imports torch (~1.5 CPU-s)."""
+    from facebrain.probes.directions import load_generator as load
+
+    return load(model_path, device)
 
 
 def image_jacobian(generator: Generator, w: np.ndarray, seed: int, size: int | None = None, chunk_size: int = 32) -> np.ndarray:
@@ -60,6 +67,7 @@ def image_jacobian(generator: Generator, w: np.ndarray, seed: int, size: int | N
     -------
     float32 (n, 3 * H * W, w_dim): d pixel / d w, pixels in (channel, row, column) order.
     """
+    import torch
     from torch.func import jvp, vmap
 
     device = next(iter(generator.parameters())).device if hasattr(generator, "parameters") else torch.device("cpu")
@@ -80,6 +88,8 @@ def image_jacobian(generator: Generator, w: np.ndarray, seed: int, size: int | N
 
 def localized_objective(jacobian: torch.Tensor, u: torch.Tensor, v: torch.Tensor, alpha: float, beta: float) -> torch.Tensor:
     """Eq. 5: ||J - U V^T||_F^2 + alpha ||U||_1 + beta sum_{i != j} (v_i^T v_j)^2 (V's columns taken as given)."""
+    import torch
+
     gram = v.T @ v
     off_diagonal = gram - torch.diag(torch.diag(gram))
     return ((jacobian - u @ v.T) ** 2).sum() + alpha * u.abs().sum() + beta * (off_diagonal**2).sum()
@@ -101,6 +111,8 @@ def fit_localized(jacobian: np.ndarray, components: int, alpha: float, beta: flo
     dict: ``u`` float32 (m, P), ``v`` float32 (w_dim, P) with unit columns,
     ``objective`` float64 (steps + 1,), Eq. 5 before the first step and after each.
     """
+    import torch
+
     j = torch.as_tensor(np.asarray(jacobian, np.float32))
     _, _, vh = torch.linalg.svd(j, full_matrices=False)
     start = vh[:components].T
