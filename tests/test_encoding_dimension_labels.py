@@ -56,5 +56,5 @@ def test_the_beta_maps_take_the_raters_file_of_the_model(tmp_path):
     assert "raters.tsv" in oracle
     (random,) = [j for j in jobs if j.startswith("encoding_dimension_labels:") and "random_dimension_labels.tsv" in j]
     assert "raters.tsv" not in random
-    figure = [j for j in jobs if j.startswith("encoding_betas_figure:")]
+    figure = [j for j in jobs if j.startswith("encoding_volume_figures:")]
     assert figure and "results/encoding/labels/oracle_dimension_labels.tsv" in figure[0]

@@ -243,7 +243,7 @@ def test_one_subject_target_runs_only_that_subject(dry_repo):
     out = run_snakemake(dry_repo, "-n", "results/figures/sub-02/encoding_rho_factorvae.png", "--configfile", "presets/smoke.yaml").stdout
     jobs = {line.split()[1].rstrip(":") for line in out.splitlines() if line.startswith("rule ")}
     # factorvae is not among the smoke preset's encoding.models: its GLM is a job of its own
-    assert {"encoding_localizer", "encoding_stimulus_latents", "encoding_glm_model", "encoding_accuracy", "encoding_rho_figure"} <= jobs
+    assert {"encoding_localizer", "encoding_stimulus_latents", "encoding_glm_model", "encoding_accuracy", "encoding_volume_figures"} <= jobs
     assert f"results/encoding/sub-02/space-{VOLUME}/factorvae/glm.h5" in out
     assert "sub-01" not in out and SURFACE not in out  # the volume's figure needs no surface job
     listed = run_snakemake(dry_repo, "-n", "results/figures/sub-02/encoding_rho_oracle.png", "--configfile", "presets/smoke.yaml").stdout
@@ -305,7 +305,7 @@ def test_surface_figures_and_pages_show_the_encoding_maps(smoke_run):
 def test_one_subject_surface_figure_runs_only_that_subject_on_the_surface(dry_repo):
     out = run_snakemake(dry_repo, "-n", f"results/figures/sub-02/space-{SURFACE}/encoding_rho_factorvae.png", "--configfile", "presets/smoke.yaml").stdout
     jobs = {line.split()[1].rstrip(":") for line in out.splitlines() if line.startswith("rule ")}
-    assert {"encoding_localizer_surface", "encoding_glm_model_surface", "encoding_accuracy_surface", "encoding_surface_rho_figure"} <= jobs
+    assert {"encoding_localizer_surface", "encoding_glm_model_surface", "encoding_accuracy_surface", "encoding_surface_figures"} <= jobs
     assert not {"encoding_localizer", "encoding_glm", "encoding_glm_model", "encoding_accuracy"} & jobs  # no volume job
     assert "results/encoding/sub-02/space-fsaverage5/factorvae/rho_hemi-R.func.gii" in out
     assert "sub-01" not in out

@@ -392,94 +392,60 @@ rule encoding_beta_overlap:
         "../scripts/encoding_beta_overlap.py"
 
 
-rule encoding_rho_figure:
+rule encoding_volume_figures:
     input:
         rho=paths.path("rho", space=VOLUME_LABEL),
         brain_mask=paths.path("brain_mask", space=VOLUME_LABEL),
         summary=paths.path("encoding_summary", space=VOLUME_LABEL),
-    output:
-        report(paths.path("rho_figure"), caption="../report/encoding_rho_map.rst", category="Soulos & Isik 2020", subcategory=paths.bids(subject="{subject}")),
-    log:
-        paths.log("encoding_rho_figure", "subject", "model"),
-    benchmark:
-        paths.benchmark("encoding_rho_figure", "subject", "model")
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=5,
-    conda:
-        "../../envs/facebrain.yaml"
-    script:
-        "../scripts/encoding_rho_figure.py"
-
-
-rule encoding_betas_figure:
-    input:
         betas=paths.path("betas", space=VOLUME_LABEL),
         zmaps=paths.path("zmaps", space=VOLUME_LABEL),
         mask=paths.path("face_selective", space=VOLUME_LABEL),
         labels=encoding_labels_input,
     output:
-        report(paths.path("betas_figure"), caption="../report/encoding_beta_maps.rst", category="Soulos & Isik 2020", subcategory=paths.bids(subject="{subject}")),
+        rho=report(paths.path("rho_figure"), caption="../report/encoding_rho_map.rst", category="Soulos & Isik 2020", subcategory=paths.bids(subject="{subject}")),
+        betas=report(paths.path("betas_figure"), caption="../report/encoding_beta_maps.rst", category="Soulos & Isik 2020", subcategory=paths.bids(subject="{subject}")),
     log:
-        paths.log("encoding_betas_figure", "subject", "model"),
+        paths.log("encoding_volume_figures", "subject", "model"),
     benchmark:
-        paths.benchmark("encoding_betas_figure", "subject", "model")
+        paths.benchmark("encoding_volume_figures", "subject", "model")
     params:
         min_abs_corr=encoding_config()["beta_maps"]["min_abs_corr"],
         fdr_alpha=encoding_config()["fdr_alpha"],
     threads: 1
     resources:
         mem_mb=2000,
-        runtime=5,
+        runtime=10,
     conda:
         "../../envs/facebrain.yaml"
     script:
-        "../scripts/encoding_betas_figure.py"
+        "../scripts/encoding_volume_figures.py"
 
 
-rule encoding_surface_rho_figure:
+rule encoding_surface_figures:
     input:
         rho=paths.map_files("rho", True, space=SURFACE_LABEL),
         face_selective=paths.map_files("face_selective", True, space=SURFACE_LABEL),
         summary=paths.path("encoding_summary", space=SURFACE_LABEL),
-    output:
-        report(paths.path("surface_rho_figure", space=SURFACE_LABEL), caption="../report/encoding_surface_rho.rst", category="Soulos & Isik 2020", subcategory=paths.bids(subject="{subject}")),
-    log:
-        paths.log("encoding_surface_rho_figure", "subject", "model"),
-    benchmark:
-        paths.benchmark("encoding_surface_rho_figure", "subject", "model")
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=5,
-    conda:
-        "../../envs/facebrain.yaml"
-    script:
-        "../scripts/encoding_surface_rho_figure.py"
-
-
-rule encoding_surface_betas_figure:
-    input:
         betas=paths.map_files("betas", True, space=SURFACE_LABEL),
-        face_selective=paths.map_files("face_selective", True, space=SURFACE_LABEL),
         labels=encoding_labels_input,
     output:
-        report(paths.path("surface_betas_figure", space=SURFACE_LABEL), caption="../report/encoding_surface_betas.rst", category="Soulos & Isik 2020", subcategory=paths.bids(subject="{subject}")),
+        rho=report(paths.path("surface_rho_figure", space=SURFACE_LABEL), caption="../report/encoding_surface_rho.rst", category="Soulos & Isik 2020", subcategory=paths.bids(subject="{subject}")),
+        betas=report(paths.path("surface_betas_figure", space=SURFACE_LABEL), caption="../report/encoding_surface_betas.rst", category="Soulos & Isik 2020", subcategory=paths.bids(subject="{subject}")),
+        view=report(paths.path("surface_view", space=SURFACE_LABEL), caption="../report/encoding_surface_view.rst", category="Soulos & Isik 2020", subcategory=paths.bids(subject="{subject}")),
     log:
-        paths.log("encoding_surface_betas_figure", "subject", "model"),
+        paths.log("encoding_surface_figures", "subject", "model"),
     benchmark:
-        paths.benchmark("encoding_surface_betas_figure", "subject", "model")
+        paths.benchmark("encoding_surface_figures", "subject", "model")
     params:
         min_abs_corr=encoding_config()["beta_maps"]["min_abs_corr"],
     threads: 1
     resources:
         mem_mb=2000,
-        runtime=5,
+        runtime=15,
     conda:
         "../../envs/facebrain.yaml"
     script:
-        "../scripts/encoding_surface_betas_figure.py"
+        "../scripts/encoding_surface_figures.py"
 
 
 rule encoding_surface_betas_group:
@@ -502,25 +468,6 @@ rule encoding_surface_betas_group:
         "../../envs/facebrain.yaml"
     script:
         "../scripts/encoding_surface_betas_group.py"
-
-
-rule encoding_surface_view:
-    input:
-        rho=paths.map_files("rho", True, space=SURFACE_LABEL),
-    output:
-        report(paths.path("surface_view", space=SURFACE_LABEL), caption="../report/encoding_surface_view.rst", category="Soulos & Isik 2020", subcategory=paths.bids(subject="{subject}")),
-    log:
-        paths.log("encoding_surface_view", "subject", "model"),
-    benchmark:
-        paths.benchmark("encoding_surface_view", "subject", "model")
-    threads: 1
-    resources:
-        mem_mb=2000,
-        runtime=5,
-    conda:
-        "../../envs/facebrain.yaml"
-    script:
-        "../scripts/encoding_surface_view.py"
 
 
 rule encoding_reconstructions_figure:

@@ -102,6 +102,17 @@ def plot_beta_maps(betas_nii: str | Path, zmaps_nii: str | Path, selective_nii: 
     return save_figure(fig, out_png, dpi=120, bbox_inches="tight")
 
 
+def plot_volume_figures(rho_nii: str | Path, brain_mask_nii: str | Path, summary_json: str | Path, betas_nii: str | Path, zmaps_nii: str | Path,
+                        selective_nii: str | Path, labels_tsv: str | Path, title: str, out_rho: str | Path, out_betas: str | Path,
+                        min_abs_corr: float = 0.5, fdr_alpha: float = 0.05) -> tuple[Figure, Figure]:
+    """Pipeline step: one subject x model's volume figures, :func:`plot_rho_map` (Fig. 4) to ``out_rho`` and
+    :func:`plot_beta_maps` (Fig. 5/7) to ``out_betas``, in one process: importing ``nilearn.plotting`` costs a
+    job ~2.5-3 CPU-s, about as much as drawing a figure. Arguments are those of the two functions; returns
+    both figures (closed)."""
+    return (plot_rho_map(rho_nii, brain_mask_nii, summary_json, title, out_rho),
+            plot_beta_maps(betas_nii, zmaps_nii, selective_nii, labels_tsv, title, out_betas, min_abs_corr, fdr_alpha))
+
+
 def plot_reconstructions(model_path: str | Path, decoded_h5: str | Path, latents_h5: str | Path, bids_root: str | Path, subject: str, title: str, out_png: str | Path, device: str = "auto") -> Figure:
     """VanRullen & Reddy Fig.: test faces (top), the model's reconstruction of their true latents
     (middle) and the reconstruction of the latents decoded from the brain (bottom); return the figure written (closed)."""

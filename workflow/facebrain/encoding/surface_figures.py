@@ -12,7 +12,9 @@ with its unit on the colour bar:
   :func:`plot_surface_betas_group` (Fig. 5/7, subjects side by side): the beta
   maps of the labelled latent dimensions, one shared scale per dimension;
 - :func:`surface_view_html`: nilearn's interactive ``view_surf`` page (both
-  hemispheres can be turned with the mouse).
+  hemispheres can be turned with the mouse);
+- :func:`plot_surface_figures`: a subject x model's rho figure, beta-map figure
+  and page in one job (one import of nilearn's plotting).
 
 Maps are read with :func:`facebrain.fmri.spaces.read_map` from their GIFTI
 pairs (hemi-L, hemi-R).
@@ -201,6 +203,22 @@ def plot_surface_betas(betas: Sequence[str | Path], selective: Sequence[str | Pa
                        out_png: str | Path, min_abs_corr: float = 0.5) -> Figure:
     """Paper Fig. 5/7 for one subject (see :func:`plot_surface_betas_group`): ``subject`` a label ('01'), ``model`` its name."""
     return plot_surface_betas_group(betas, selective, [subject], labels_tsv, model, out_png, min_abs_corr)
+
+
+def plot_surface_figures(rho: Sequence[str | Path], selective: Sequence[str | Path], summary_json: str | Path, betas: Sequence[str | Path],
+                         labels_tsv: str | Path, subject: str, model: str, out_rho: str | Path, out_betas: str | Path, out_view: str | Path,
+                         min_abs_corr: float = 0.5) -> tuple[Figure, Figure]:
+    """Pipeline step: one subject x model's surface figures in one process (importing ``nilearn.plotting``
+    costs a job ~2.5-3 CPU-s, about as much as drawing a figure; the inflated mesh is read once):
+    :func:`plot_surface_rho` to ``out_rho``, :func:`plot_surface_betas` to ``out_betas`` and
+    :func:`surface_view_html` of the rho map to ``out_view``, titled '<sub-XX>, <model>'.
+    ``subject`` is a label ('01'); the other arguments are those of the three functions.
+    Returns the two figures (closed)."""
+    title = f"{bids(subject=subject)}, {model}"
+    figures = (plot_surface_rho(rho, selective, summary_json, title, out_rho),
+               plot_surface_betas(betas, selective, labels_tsv, subject, model, out_betas, min_abs_corr))
+    surface_view_html(rho, title, out_view)
+    return figures
 
 
 def surface_view_html(values: Sequence[str | Path], title: str, out_html: str | Path, label: str = "Spearman rho") -> None:
