@@ -1,9 +1,11 @@
 # facebrain: disentangled generative models of faces and face-selective cortex.
 # The default target `all` builds every table and figure; see README.md.
 
-from snakemake.utils import min_version, validate
+from jsonschema import ValidationError
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import min_version
 
-from facebrain.config import coerce_command_line_values
+from facebrain.config import coerce_command_line_values, validate_config
 
 min_version("9.0")
 
@@ -12,14 +14,16 @@ configfile: "config.yaml"
 
 
 # --config 'train={steps: 400}' passes nested values as strings: read them as
-# the numbers/booleans the schema wants (each one logged).
-coerce_command_line_values(config, "workflow/schemas/config.schema.yaml")
-validate(config, "workflow/schemas/config.schema.yaml")
-# Defaults inside the $ref'd section schemas are not filled by the top-level
-# validation (jsonschema switches validator at a sub-schema's $schema), so
-# each section is validated again against its own schema, which fills them.
-for section in ("datasets", "models", "train", "fmri", "encoding", "metrics"):
-    validate(config[section], f"workflow/schemas/{section}.schema.yaml")
+# the numbers/booleans the schema wants (each one logged). Then the schema
+# checks the config and fills in its defaults, each section's from its own
+# schema file (facebrain.config.validate_config: snakemake.utils.validate's
+# checks, with each schema file read once).
+CONFIG_SCHEMA = f"{workflow.basedir}/workflow/schemas/config.schema.yaml"
+coerce_command_line_values(config, CONFIG_SCHEMA)
+try:
+    validate_config(config, CONFIG_SCHEMA)
+except ValidationError as error:
+    raise WorkflowError("Error validating config file.", error)
 
 
 report: "workflow/report/workflow.rst"

@@ -65,14 +65,42 @@ SECTIONS = ("datasets", "models", "train", "fmri", "encoding", "metrics")
 def test_section_defaults_are_filled_from_the_schema(section):
     """An empty section gets every top-level default its schema declares."""
     import yaml
-    from snakemake.utils import validate
+
+    from facebrain.config import validate_config
 
     schema_path = REPO / "workflow" / "schemas" / f"{section}.schema.yaml"
     schema = yaml.safe_load(schema_path.read_text())
     declared = {key for key, sub in schema.get("properties", {}).items() if "default" in sub}
     data: dict = {}
-    validate(data, str(schema_path))
+    validate_config(data, schema_path)
     assert declared <= set(data), f"{section}: defaults not filled for {sorted(declared - set(data))}"
+
+
+@pytest.mark.parametrize("preset", ["config.yaml", "presets/paper.yaml"])
+def test_validate_config_fills_what_snakemake_validate_fills(preset):
+    """The Snakefile's validation (facebrain.config.validate_config: each schema file read once) gives the
+    config that snakemake.utils.validate of the whole config, then of each section, gives: same keys,
+    values and order."""
+    import copy
+    import json
+
+    import yaml
+    from snakemake.utils import validate
+
+    from facebrain.config import validate_config
+
+    config = yaml.safe_load((REPO / "config.yaml").read_text())
+    config.update(yaml.safe_load((REPO / preset).read_text()) if preset != "config.yaml" else {})
+    del config["encoding"]  # a whole section from its schema's defaults
+    config["train"].pop("steps", None)
+    schemas = REPO / "workflow" / "schemas"
+    expected, got = copy.deepcopy(config), copy.deepcopy(config)
+    validate(expected, str(schemas / "config.schema.yaml"))
+    for section in SECTIONS:
+        validate(expected[section], str(schemas / f"{section}.schema.yaml"))
+    validate_config(got, schemas / "config.schema.yaml")
+    assert json.dumps(got) == json.dumps(expected)
+    assert "encoding" in got and "steps" in got["train"]
 
 
 def test_nested_command_line_numbers_are_read_as_numbers():
