@@ -18,7 +18,6 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
 
 from facebrain.datasets.prepared import PreparedData
 from facebrain.errors import DataError
@@ -64,6 +63,8 @@ def matched_correlation(corr: np.ndarray) -> float:
     -------
     float in [0, 1], averaged over the min(K, F) matched factors.
     """
+    from scipy.optimize import linear_sum_assignment  # ~0.6 CPU-s to import: not for every job that imports the models' latents
+
     rows, cols = linear_sum_assignment(-corr)
     return float(corr[rows, cols].mean())
 
