@@ -16,6 +16,7 @@ rule dsprites_npz:
     resources:
         mem_mb=2000,
         runtime=15,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -36,6 +37,7 @@ rule synthfaces:
     resources:
         mem_mb=2000,
         runtime=30,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -55,6 +57,7 @@ rule synthfaces_grid:
     resources:
         mem_mb=2000,
         runtime=240,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -96,6 +99,7 @@ rule prepare_dsprites:
     resources:
         mem_mb=4000,
         runtime=30,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -118,6 +122,7 @@ rule prepare_synthfaces:
     resources:
         mem_mb=2000,
         runtime=30,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -140,6 +145,7 @@ rule prepare_celeba:
     resources:
         mem_mb=8000,
         runtime=120,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -166,6 +172,7 @@ rule dsprites_figure:
     resources:
         mem_mb=2000,
         runtime=10,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -190,6 +197,7 @@ rule synthfaces_figure:
     resources:
         mem_mb=1000,
         runtime=10,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:

@@ -28,6 +28,7 @@ rule encoding_localizer:
     resources:
         mem_mb=8000,
         runtime=60,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     wildcard_constraints:
@@ -72,6 +73,7 @@ rule encoding_stimulus_latents:
         mem_mb=4000,
         runtime=30,
         gpu=gpu_resources(),
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -93,6 +95,7 @@ rule encoding_dimension_labels:
     resources:
         mem_mb=500,
         runtime=5,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -117,6 +120,7 @@ rule encoding_scaled_bold:
     resources:
         mem_mb=4000,
         runtime=120,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -148,6 +152,7 @@ rule encoding_glm:
     resources:
         mem_mb=glm_subject_mem_mb,  # the widest pass of the subject's models (common_encoding.smk: measured)
         runtime=240,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     wildcard_constraints:
@@ -192,6 +197,7 @@ use rule encoding_glm as encoding_glm_model with:
     resources:
         mem_mb=glm_model_mem_mb,  # one model, not the subject's every model (common_encoding.smk: measured)
         runtime=240,
+        cpu_threads=job_threads,
     wildcard_constraints:
         space=VOLUME_LABEL,
         model=other_model_pattern(),
@@ -233,6 +239,7 @@ rule encoding_accuracy:
     resources:
         mem_mb=4000,
         runtime=30,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     wildcard_constraints:
@@ -279,6 +286,7 @@ rule encoding_decoding:
     resources:
         mem_mb=4000,
         runtime=30,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -306,6 +314,7 @@ rule encoding_comparison:
     resources:
         mem_mb=4000,
         runtime=30,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -334,6 +343,7 @@ rule encoding_table1:
     resources:
         mem_mb=1000,
         runtime=5,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -359,6 +369,7 @@ rule encoding_decoding_table:
     resources:
         mem_mb=1000,
         runtime=5,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -386,6 +397,7 @@ rule encoding_beta_overlap:
     resources:
         mem_mb=4000,
         runtime=10,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -415,6 +427,7 @@ rule encoding_volume_figures:
     resources:
         mem_mb=2000,
         runtime=10,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -442,6 +455,7 @@ rule encoding_surface_figures:
     resources:
         mem_mb=2000,
         runtime=15,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -464,6 +478,7 @@ rule encoding_surface_betas_group:
     resources:
         mem_mb=4000,
         runtime=10,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -490,6 +505,7 @@ rule encoding_reconstructions_figure:
         mem_mb=2000,
         runtime=5,
         gpu=gpu_resources(),
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -512,6 +528,7 @@ rule encoding_group_figures:
     resources:
         mem_mb=2000,
         runtime=5,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:

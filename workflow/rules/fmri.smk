@@ -22,6 +22,7 @@ rule simulate_fmri:
     resources:
         mem_mb=4000,
         runtime=30,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -70,6 +71,7 @@ rule fmri_stimulus_audit:
     resources:
         mem_mb=1000,
         runtime=10,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -96,6 +98,7 @@ rule fmri_overview_figure:
     resources:
         mem_mb=1000,
         runtime=10,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:

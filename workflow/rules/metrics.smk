@@ -22,6 +22,7 @@ rule model_metrics:
     resources:
         mem_mb=4000,
         runtime=60,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -49,6 +50,7 @@ rule disentanglement_table:
     resources:
         mem_mb=1000,
         runtime=5,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -74,6 +76,7 @@ rule svae_forced_dims:
     resources:
         mem_mb=1000,
         runtime=5,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -101,6 +104,7 @@ rule svae_traversals:
     resources:
         mem_mb=2000,
         runtime=10,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -129,6 +133,7 @@ rule linear_probe:
         mem_mb=4000,
         runtime=120,
         gpu=gpu_resources(),
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -164,6 +169,7 @@ rule semantic_directions:
     resources:
         mem_mb=2000,
         runtime=10,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:

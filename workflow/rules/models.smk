@@ -25,6 +25,7 @@ rule train_model:
         mem_mb=8000,
         runtime=240,
         gpu=gpu_resources(),
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -60,6 +61,7 @@ for number, (ensemble_dataset, ensemble_models) in enumerate(ensemble_groups(), 
             mem_mb=8000,
             runtime=240,
             gpu=gpu_resources(),
+            cpu_threads=job_threads,
         conda:
             "../../envs/facebrain.yaml"
         script:
@@ -88,6 +90,7 @@ rule encode_latents:
         mem_mb=8000,
         runtime=60,
         gpu=gpu_resources(),
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -118,6 +121,7 @@ rule traversal_figure:
     resources:
         mem_mb=2000,
         runtime=10,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -145,6 +149,7 @@ rule reconstruction_table:
     resources:
         mem_mb=1000,
         runtime=5,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -172,6 +177,7 @@ rule hparam_table:
     resources:
         mem_mb=1000,
         runtime=5,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -199,6 +205,7 @@ rule latent_factor_correlation:
     resources:
         mem_mb=4000,
         runtime=10,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:

@@ -16,6 +16,7 @@ rule environment:
         mem_mb=1000,
         runtime=10,
         gpu=gpu_resources(),
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -35,6 +36,7 @@ rule collect_provenance:
     resources:
         mem_mb=1000,
         runtime=30,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:

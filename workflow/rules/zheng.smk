@@ -28,6 +28,7 @@ rule zheng_measurement:
         mem_mb=4000,
         runtime=60,
         gpu=gpu_resources(),
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -52,6 +53,7 @@ rule zheng_samples:
         mem_mb=4000,
         runtime=30,
         gpu=gpu_resources(),
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -74,6 +76,7 @@ rule zheng_directions:
     resources:
         mem_mb=2000,
         runtime=10,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -102,6 +105,7 @@ rule zheng_table2:
     resources:
         mem_mb=1000,
         runtime=5,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -132,6 +136,7 @@ rule zheng_manipulation:
     resources:
         mem_mb=2000,
         runtime=10,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -155,6 +160,7 @@ rule zheng_localized:
         mem_mb=8000,
         runtime=120,
         gpu=gpu_resources(),
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -179,6 +185,7 @@ rule zheng_dendrogram:
     resources:
         mem_mb=1000,
         runtime=5,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -208,6 +215,7 @@ rule zheng_localized_edits:
     resources:
         mem_mb=2000,
         runtime=10,
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
@@ -239,6 +247,7 @@ rule zheng_table1:
         mem_mb=4000,
         runtime=60,
         gpu=gpu_resources(),
+        cpu_threads=job_threads,
     conda:
         "../../envs/facebrain.yaml"
     script:
