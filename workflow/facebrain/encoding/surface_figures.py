@@ -69,7 +69,7 @@ def _inflated_mesh():
     """The right hemisphere's inflated fsaverage5 mesh, read once per process (nilearn parses every
     fsaverage GIFTI of both hemispheres on each ``load_fsaverage``: about a fifth of a figure's CPU
     when each panel read it), in memory: nilearn's mesh of a file re-reads its GIFTI each time a
-    plot asks for its coordinates or faces (~15 times a panel, ~6 ms each)."""
+    plot asks for its coordinates or faces (~8 times a panel, ~6 ms each)."""
     from nilearn import datasets
 
     return datasets.load_fsaverage(fsaverage.SPACE)["inflated"].parts[fsaverage.NILEARN_HEMI[HEMI]].loaded()
