@@ -28,6 +28,17 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 COPY_IGNORE = shutil.ignore_patterns(".venv", ".snakemake", ".git", "results", "resources", "logs", "benchmarks", "__pycache__", ".pytest_cache", "*.egg-info")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group the tests for pytest-xdist's ``--dist loadgroup``: one group per module, and one
+    group for every module that reads the shared ``smoke_run``, so that each module fixture and
+    the smoke pipeline run once, on one worker (before xdist reads the groups: ``tryfirst``)."""
+    smoke_modules = {item.module.__name__ for item in items if "smoke_run" in getattr(item, "fixturenames", ())}
+    for item in items:
+        module = item.module.__name__
+        item.add_marker(pytest.mark.xdist_group("smoke_run" if module in smoke_modules else module))
+
+
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     """../shared/fixtures: small real samples of ds001761 and dSprites."""
