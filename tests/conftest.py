@@ -6,6 +6,7 @@ figure shows (its image grid, its pixels)."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -28,15 +29,20 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 COPY_IGNORE = shutil.ignore_patterns(".venv", ".snakemake", ".git", "results", "resources", "logs", "benchmarks", "__pycache__", ".pytest_cache", "*.egg-info")
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group the tests for pytest-xdist's ``--dist loadgroup``: one group per module, and one
-    group for every module that reads the shared ``smoke_run``, so that each module fixture and
-    the smoke pipeline run once, on one worker (before xdist reads the groups: ``tryfirst``)."""
-    smoke_modules = {item.module.__name__ for item in items if "smoke_run" in getattr(item, "fixturenames", ())}
-    for item in items:
+    """Order the modules for pytest-xdist's ``--dist loadfile`` (each module runs whole on one
+    worker, in collection order): of the modules that read the shared ``smoke_run``, the first
+    goes first, so one worker runs the smoke pipeline while the other takes the rest, and the
+    others go last, when the smoke run is done and both workers can read it."""
+    smoke_modules = sorted({item.module.__name__ for item in items if "smoke_run" in getattr(item, "fixturenames", ())})
+
+    def rank(item: pytest.Item) -> int:
         module = item.module.__name__
-        item.add_marker(pytest.mark.xdist_group("smoke_run" if module in smoke_modules else module))
+        if module not in smoke_modules:
+            return 1
+        return 0 if module == smoke_modules[0] else 2
+
+    items.sort(key=rank)  # stable: keeps the order within each module
 
 
 @pytest.fixture(scope="session")
@@ -68,11 +74,22 @@ def run_snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 
 def smoke_run(tmp_path_factory) -> Path:
     """A copy of the repository in which `snakemake --cores 2 all` ran with the smoke preset.
 
-    Shared by every workflow test of the session, so the pipeline runs once.
+    Shared by every workflow test of the session, so the pipeline runs once: under pytest-xdist
+    the workers share one copy (in the session's common temp folder); the first worker that
+    needs it runs the pipeline while holding a lock, and the others wait for it.
     """
-    workdir = copy_repo(tmp_path_factory.mktemp("smoke") / "repo")
-    run_snakemake(workdir, "--cores", "2", "all", "--configfile", "presets/smoke.yaml")
-    return workdir
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the folder of all workers' temp folders
+    root, done = shared / "smoke", shared / "smoke.done"
+    with open(shared / "smoke.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not done.exists():
+            shutil.rmtree(root, ignore_errors=True)  # what a failed attempt left
+            workdir = copy_repo(root / "repo")
+            run_snakemake(workdir, "--cores", "2", "all", "--configfile", "presets/smoke.yaml")
+            done.touch()
+    return root / "repo"
 
 
 def dry_run_jobs(workdir: Path, *args: str) -> list[dict[str, object]]:
