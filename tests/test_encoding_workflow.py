@@ -18,6 +18,8 @@ from PIL import Image
 
 from conftest import assert_same_picture, colour_ranges, copy_repo, run_snakemake, smoke_config
 from facebrain import paths
+
+pytestmark = pytest.mark.workflow
 from facebrain.encoding import surface_figures
 from facebrain.encoding.figures import plot_beta_maps, plot_group_figures, plot_rho_map
 from facebrain.encoding.tables import labelled_dimensions

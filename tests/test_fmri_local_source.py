@@ -123,6 +123,7 @@ def local_run(tmp_path_factory, fixtures_dir):
     return repo
 
 
+@pytest.mark.workflow
 def test_table1_from_a_local_copy_on_the_real_events(local_run):
     table = pd.read_csv(local_run / "results/table1.csv")
     rows = table[table.subject == f"sub-{SUBJECT}"]
@@ -140,6 +141,7 @@ def names_only(tmp_path_factory, fixtures_dir):
     return repo, root, derivatives
 
 
+@pytest.mark.workflow
 def test_dry_run_names_the_missing_derivative(names_only):
     repo, root, derivatives = names_only
     (repo / "local.yaml").write_text(local_config(root, derivatives))
@@ -155,6 +157,7 @@ def test_dry_run_names_the_missing_derivative(names_only):
     assert "sub-02_ses-01_task-faces_run-3_desc-confounds_timeseries.tsv" in proc.stdout
 
 
+@pytest.mark.workflow
 def test_dry_run_names_the_missing_subject_and_session(names_only):
     repo, root, derivatives = names_only
     (repo / "local.yaml").write_text(local_config(root, derivatives, subjects=("02", "03")))
