@@ -2,12 +2,12 @@
 
 Trains each named model of the config (``models:``) on the demo's prepared SynthFaces
 (``results/data/synthfaces.h5``, from ``snakemake --cores 2 results/data/synthfaces.h5``)
-with the config's ``train:`` settings but ``--steps`` steps, on one CPU thread, into
+with the config's ``train:`` settings but ``--steps`` steps (and ``--batch-size``, if given), on one CPU thread, into
 ``--out`` (no pipeline output is touched), encodes every face and prints the
 5-fold ridge R^2 of each factor from the latent means, with the CPU seconds it took.
 PCA and the random projection are fitted the same way for comparison.
 
-Usage: .venv/bin/python bench/face_factor_learning.py [--models vae factorvae pca random] [--steps 300 3000] [--out results/bench/face_factor_learning]
+Usage: .venv/bin/python bench/face_factor_learning.py [--models vae factorvae pca random] [--steps 300 3000] [--batch-size 16] [--out results/bench/face_factor_learning]
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", nargs="+", default=["vae", "factorvae", "pca", "random"])
     parser.add_argument("--steps", nargs="+", type=int, default=[300])
+    parser.add_argument("--batch-size", type=int, default=None, help="images per step (default: the config's train.batch_size)")
     parser.add_argument("--out", type=Path, default=Path("results/bench/face_factor_learning"))
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -44,16 +45,17 @@ def main() -> None:
     with h5py.File(data, "r") as f:
         images, factors = f["images"][()], f["factors"][()]
         names, ids = list(f["factor_names"].asstr()[()]), list(f["ids"].asstr()[()])
+    batch_size = args.batch_size or config["train"]["batch_size"]
     rows = []
     for steps in args.steps:
         for model in args.models:
-            out = args.out / f"{model}-{steps}" / "model.pt"
+            out = args.out / f"{model}-{steps}-b{batch_size}" / "model.pt"
             start = time.process_time()
             if not out.exists():
-                train = {**config["train"], "steps": steps}
+                train = {**config["train"], "steps": steps, "batch_size": batch_size}
                 train_model(data, out, out.with_name("train_log.tsv"), out.with_name("evaluation.json"), model, config["models"][model], train, config["seed"], "cpu")
             mu, _ = encode_images(out, images, ids, "cpu")
-            rows.append({"model": model, "steps": steps, "cpu_s": round(time.process_time() - start), **dict(zip(names, factor_r2(mu, factors).round(2)))})
+            rows.append({"model": model, "steps": steps, "batch_size": batch_size, "cpu_s": round(time.process_time() - start), **dict(zip(names, factor_r2(mu, factors).round(2)))})
             print(pd.DataFrame(rows[-1:]).to_string(index=False, header=len(rows) == 1), flush=True)
     print()
     print(pd.DataFrame(rows).to_markdown(index=False))
