@@ -8,7 +8,9 @@ targets with `--profile profiles/slurm-test` and with the local executor in
 two copies of the repository, checks that the jobs went through sbatch and
 that the outputs are equal; a second test runs the user's command verbatim,
 `snakemake --profile slurm results/table1.csv`, after the setup step that links
-the profile into a temporary XDG_CONFIG_HOME.
+the profile into a temporary XDG_CONFIG_HOME, in a copy of the session's smoke
+run less Table 1 and the encoding summaries it lays out (9 jobs, not the 36 of
+the whole Table 1 DAG).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import pandas as pd
 import pytest
 
 from conftest import SNAKEMAKE, copy_repo, run_snakemake
+from facebrain import paths
 from facebrain.provenance import decode_provenance
 
 pytestmark = [pytest.mark.slurm, pytest.mark.workflow]
@@ -268,23 +271,37 @@ def test_smoke_targets_run_through_slurm_like_locally(slurm_cluster, tmp_path):
         assert_same_output(local / rel, cluster / rel)
 
 
-def test_users_command_verbatim_after_the_setup_step(slurm_cluster, tmp_path):
+def test_users_command_verbatim_after_the_setup_step(slurm_cluster, smoke_run, tmp_path):
     """README's one setup step, then exactly `snakemake --profile slurm results/table1.csv`.
 
     The setup step links the test cluster's profile (profiles/slurm-test: no account,
     squeue status, the smoke preset) as the user's `slurm` profile in a temporary
     XDG_CONFIG_HOME; snakemake finds it there as it would in ~/.config/snakemake/.
+    The repository is a copy of the session's smoke run (the same preset; copies keep
+    their mtimes, and snakemake's metadata comes along) less Table 1 and the encoding
+    summaries whose cells it lays out: the command must submit exactly those jobs to
+    SLURM, rerun nothing upstream, and rebuild the smoke run's table.
     """
-    repo = copy_repo(tmp_path / "repo")
+    repo = tmp_path / "repo"
+    shutil.copytree(smoke_run, repo, ignore=shutil.ignore_patterns(".snakemake"))
+    shutil.copytree(smoke_run / ".snakemake" / "metadata", repo / ".snakemake" / "metadata")
+    summaries = sorted(p.relative_to(repo) for p in repo.glob(re.sub(r"\{\w+\}", "*", paths.path("encoding_summary"))))
+    assert len(summaries) == 2 * 2 * 2, summaries  # 2 subjects x 2 spaces x 2 models
+    tables = [Path(paths.path("table1")), Path(paths.path("table1_md"))]
+    for rel in [*summaries, *tables]:
+        (repo / rel).unlink()
     env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "xdg"), PYTHONUNBUFFERED="1")
     subprocess.run(["bash", "setup.sh", "--slurm-profile", "profiles/slurm-test"], cwd=repo, env=env, check=True, capture_output=True)
     proc = subprocess.run([SNAKEMAKE, "--profile", "slurm", "results/table1.csv"], cwd=repo, env=env, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=1500)
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900)
     assert proc.returncode == 0, proc.stdout[-6000:]
     n_jobs = int(re.search(r"^total\s+(\d+)$", proc.stdout, flags=re.M).group(1))
     submitted = [line for line in proc.stdout.splitlines() if "has been submitted with SLURM jobid" in line]
+    assert n_jobs == len(summaries) + 1, f"snakemake planned {n_jobs} jobs, not the {len(summaries) + 1} that remake the removed files:\n{proc.stdout[:4000]}"
     assert len(submitted) == n_jobs, proc.stdout[-4000:]
-    table = pd.read_csv(repo / "results/table1.csv")
+    table = pd.read_csv(repo / tables[0])
     models = table[table.kind == "model"]
     assert set(models.model) == {"oracle", "random"} and len(models) == 2 * 2 * 2  # 2 subjects x 2 spaces
     assert set(table[table.kind == "comparison"].model) == {"oracle - random"}
+    for rel in [*summaries, *tables]:
+        assert_same_output(smoke_run / rel, repo / rel)
