@@ -398,7 +398,7 @@ def test_compiled_phases_train_to_the_eager_weights(dataset, tmp_path, monkeypat
     """`train.compile: true` really compiles: dynamo captures each phase of FactorVAE's step (the
     two-optimiser kind) and 3 steps give the eager steps' weights. The backend is aot_eager
     (dynamo's graph capture and AOT autograd, as on a GPU, without inductor's C++ build, which
-    takes about a minute on CPU; inductor on CPU was checked by hand: same weights to 3e-5)."""
+    takes 40-45 s per kind on CPU; bench/compile_check.py runs inductor against eager)."""
     import torch._dynamo
 
     real_compile = torch.compile
@@ -416,7 +416,8 @@ def test_compiled_phases_train_to_the_eager_weights(dataset, tmp_path, monkeypat
 
 def test_train_compile_is_validated_and_compiles_the_phases_of_stackable_kinds(dataset, tmp_path, monkeypatch):
     """`train.compile` defaults to false, must be a boolean, compiles each phase of a stackable kind
-    (torch.compile replaced by a recorder: compiling on CPU takes minutes) and stops other kinds by name."""
+    (torch.compile replaced by a recorder, which sees every compiled method; the test above compiles
+    for real) and stops other kinds by name."""
     from snakemake.utils import validate
 
     schema = str(REPO / "workflow" / "schemas" / "train.schema.yaml")
